@@ -1,0 +1,61 @@
+/* Choosing the backend for a call: explicit (context), overridden by TWINPIX_BACKEND, or automatic.
+ * auto: data already on the device stays there; no usable device -> CPU; otherwise the GPU from the op's
+ * crossover size on (core/calibration.c), CPU below it. TWINPIX_DEBUG=1 logs every choice and why. */
+#include "twinpix/internal.h"
+#include "core/calibration.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int env_choice(tp_backend_choice *c)
+{
+    const char *e = getenv("TWINPIX_BACKEND");
+    if (!e || !*e)
+        return 0;
+    if (!strcmp(e, "cpu"))
+        *c = TP_CHOOSE_CPU;
+    else if (!strcmp(e, "cuda"))
+        *c = TP_CHOOSE_CUDA;
+    else if (!strcmp(e, "auto"))
+        *c = TP_CHOOSE_AUTO;
+    else {
+        static int warned;
+        if (!warned++)
+            fprintf(stderr, "twinpix: warning: TWINPIX_BACKEND='%s' is not cpu, cuda or auto; ignored\n", e);
+        return 0;
+    }
+    return 1;
+}
+
+tp_backend_id tp_choose_backend(tp_context *ctx, const tp_op_desc *op, const tp_image *const *in, int n_in)
+{
+    tp_backend_choice c = ctx->backend;
+    const char *src = "context";
+    if (env_choice(&c))
+        src = "TWINPIX_BACKEND";
+    int64_t pixels = n_in > 0 && in[0] ? tp_image_count(in[0]) : 0;
+    const char *where = n_in > 0 && in[0] && in[0]->location == TP_DEVICE ? "device" : "host";
+    if (c == TP_CHOOSE_CPU || c == TP_CHOOSE_CUDA) {
+        tp_backend_id b = c == TP_CHOOSE_CPU ? TP_BACKEND_CPU : TP_BACKEND_CUDA;
+        tp_debug(ctx, "%s: %lld px on %s -> %s (explicit, from %s)", op->name, (long long)pixels, where,
+                 tp_backend_name(b), src);
+        return b;
+    }
+    char why[256];
+    if (!tp_backend_available(TP_BACKEND_CUDA, why, sizeof why) || !op->impl[TP_BACKEND_CUDA]) {
+        tp_debug(ctx, "%s: %lld px on %s -> cpu (auto: %s)", op->name, (long long)pixels, where,
+                 op->impl[TP_BACKEND_CUDA] ? why : "no CUDA implementation");
+        return TP_BACKEND_CPU;
+    }
+    if (n_in > 0 && in[0] && in[0]->location == TP_DEVICE) {
+        tp_debug(ctx, "%s: %lld px on device -> cuda (auto: data already on the device)", op->name,
+                 (long long)pixels);
+        return TP_BACKEND_CUDA;
+    }
+    const char *rule = "";
+    int64_t cross = tp_calibration_crossover(op->name, &rule);
+    tp_backend_id b = (cross >= 0 && pixels >= cross) ? TP_BACKEND_CUDA : TP_BACKEND_CPU;
+    tp_debug(ctx, "%s: %lld px on host -> %s (auto: crossover %lld px, %s)", op->name, (long long)pixels,
+             tp_backend_name(b), (long long)cross, rule);
+    return b;
+}

@@ -1,0 +1,216 @@
+/* The image model: allocation through the backend tables, contiguity, copies and transfers. */
+#include "twinpix/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+tp_image tp_image_empty(void)
+{
+    tp_image im;
+    memset(&im, 0, sizeof im);
+    im.channel_axis = -1;
+    im.ndim = 0;
+    im.spacing[0] = im.spacing[1] = im.spacing[2] = 1.0;
+    return im;
+}
+
+static void set_contiguous_strides(tp_image *im)
+{
+    int64_t s = (int64_t)tp_dtype_size(im->dtype);
+    for (int i = im->ndim - 1; i >= 0; i--) {
+        im->strides[i] = s;
+        s *= im->shape[i];
+    }
+}
+
+static tp_status check_geometry(tp_context *ctx, tp_dtype dtype, int ndim, const int64_t *shape, int channel_axis,
+                                int64_t *bytes)
+{
+    if ((unsigned)dtype >= TP_DTYPE_COUNT)
+        return tp_error(ctx, TP_ERR_DTYPE, "image: dtype: expected one of bool..float64, got %d", (int)dtype);
+    if (ndim < 1 || ndim > TP_MAX_DIMS)
+        return tp_error(ctx, TP_ERR_SHAPE, "image: ndim: expected 1..%d, got %d", TP_MAX_DIMS, ndim);
+    if (channel_axis < -1 || channel_axis >= ndim)
+        return tp_error(ctx, TP_ERR_SHAPE, "image: channel_axis: expected -1..%d, got %d", ndim - 1, channel_axis);
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] <= 0)
+            return tp_error(ctx, TP_ERR_SHAPE, "image: shape[%d]: expected > 0, got %lld", i, (long long)shape[i]);
+    int64_t n;
+    if (!tp_shape_product(shape, ndim, &n) || !tp_mul_i64(n, (int64_t)tp_dtype_size(dtype), bytes))
+        return tp_error(ctx, TP_ERR_OVERFLOW, "image: the shape's byte size overflows 64 bits");
+    if ((uint64_t)*bytes > (uint64_t)SIZE_MAX)
+        return tp_error(ctx, TP_ERR_OVERFLOW, "image: %lld bytes do not fit in size_t", (long long)*bytes);
+    return TP_OK;
+}
+
+tp_status tp_image_alloc(tp_context *ctx, tp_image *img, tp_dtype dtype, int ndim, const int64_t *shape,
+                         int channel_axis, tp_location where)
+{
+    if (!img || !shape)
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_alloc: img and shape must not be NULL");
+    int64_t bytes = 0;
+    tp_status st = check_geometry(ctx, dtype, ndim, shape, channel_axis, &bytes);
+    if (st)
+        return st;
+    const tp_backend *b = tp_backend_get(where == TP_DEVICE ? TP_BACKEND_CUDA : TP_BACKEND_CPU);
+    if (!b)
+        return tp_error(ctx, TP_ERR_NO_DEVICE, "image: device memory requested but twinpix was built without CUDA");
+    void *p = NULL;
+    st = b->alloc(ctx, (size_t)bytes, &p);
+    if (st)
+        return st;
+    tp_image im = tp_image_empty();
+    im.data = p;
+    im.dtype = dtype;
+    im.ndim = ndim;
+    memcpy(im.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    im.channel_axis = channel_axis;
+    im.location = where;
+    im.device = where == TP_DEVICE && ctx ? ctx->device : 0;
+    im.owns = 1;
+    set_contiguous_strides(&im);
+    *img = im;
+    return TP_OK;
+}
+
+tp_image tp_image_wrap(void *data, tp_dtype dtype, int ndim, const int64_t *shape, int channel_axis,
+                       tp_location where)
+{
+    tp_image im = tp_image_empty();
+    if (ndim < 1 || ndim > TP_MAX_DIMS || (unsigned)dtype >= TP_DTYPE_COUNT)
+        return im;
+    im.data = data;
+    im.dtype = dtype;
+    im.ndim = ndim;
+    memcpy(im.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    im.channel_axis = channel_axis;
+    im.location = where;
+    set_contiguous_strides(&im);
+    return im;
+}
+
+void tp_image_free(tp_image *img)
+{
+    if (!img)
+        return;
+    if (img->owns && img->data) {
+        const tp_backend *b = tp_backend_get(img->location == TP_DEVICE ? TP_BACKEND_CUDA : TP_BACKEND_CPU);
+        if (b)
+            b->free(NULL, img->data);
+    }
+    *img = tp_image_empty();
+}
+
+int64_t tp_image_count(const tp_image *img)
+{
+    int64_t n = 0;
+    if (img->ndim < 1 || !tp_shape_product(img->shape, img->ndim, &n))
+        return 0;
+    return n;
+}
+
+int tp_image_spatial_ndim(const tp_image *img) { return img->ndim - (img->channel_axis >= 0 ? 1 : 0); }
+
+int64_t tp_image_channels(const tp_image *img) { return img->channel_axis >= 0 ? img->shape[img->channel_axis] : 1; }
+
+int tp_image_is_contiguous(const tp_image *img)
+{
+    int64_t s = (int64_t)tp_dtype_size(img->dtype);
+    for (int i = img->ndim - 1; i >= 0; i--) {
+        if (img->shape[i] != 1 && img->strides[i] != s)
+            return 0;
+        s *= img->shape[i];
+    }
+    return 1;
+}
+
+/* Gather a strided host image into contiguous host memory. */
+static void gather_host(const tp_image *src, uint8_t *dst)
+{
+    size_t es = tp_dtype_size(src->dtype);
+    int nd = src->ndim;
+    int64_t idx[TP_MAX_DIMS] = {0};
+    int64_t n = tp_image_count(src);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t off = 0;
+        for (int d = 0; d < nd; d++)
+            off += idx[d] * src->strides[d];
+        memcpy(dst + (size_t)k * es, (const uint8_t *)src->data + off, es);
+        for (int d = nd - 1; d >= 0; d--) {
+            if (++idx[d] < src->shape[d])
+                break;
+            idx[d] = 0;
+        }
+    }
+}
+
+tp_status tp_image_copy(tp_context *ctx, const tp_image *src, tp_image *dst, tp_location where)
+{
+    if (!src || !dst || !src->data)
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_copy: source image is empty");
+    tp_image out = tp_image_empty();
+    tp_status st = tp_image_alloc(ctx, &out, src->dtype, src->ndim, src->shape, src->channel_axis, where);
+    if (st)
+        return st;
+    size_t bytes = (size_t)tp_image_count(src) * tp_dtype_size(src->dtype);
+    const tp_backend *mover = tp_backend_get((where == TP_DEVICE || src->location == TP_DEVICE) ? TP_BACKEND_CUDA
+                                                                                             : TP_BACKEND_CPU);
+    if (tp_image_is_contiguous(src)) {
+        st = mover->copy(ctx, out.data, where, src->data, src->location, bytes);
+    } else if (src->location == TP_HOST) {
+        if (where == TP_HOST) {
+            gather_host(src, out.data);
+        } else {
+            uint8_t *tmp = tp_host_alloc(ctx, (int64_t)bytes, 1);
+            if (!tmp) {
+                tp_image_free(&out);
+                return TP_ERR_NOMEM;
+            }
+            gather_host(src, tmp);
+            st = mover->copy(ctx, out.data, where, tmp, TP_HOST, bytes);
+            free(tmp);
+        }
+    } else {
+        st = tp_error(ctx, TP_ERR_UNSUPPORTED, "tp_image_copy: strided device images are not supported");
+    }
+    if (st) {
+        tp_image_free(&out);
+        return st;
+    }
+    memcpy(out.spacing, src->spacing, sizeof out.spacing);
+    *dst = out;
+    return TP_OK;
+}
+
+tp_status tp_image_astype(tp_context *ctx, const tp_image *src, tp_image *dst, tp_dtype dtype)
+{
+    if (!src || !dst || !src->data || src->location != TP_HOST)
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_astype: expected a host image");
+    tp_image c = tp_image_empty();
+    const tp_image *s = src;
+    tp_status st;
+    if (!tp_image_is_contiguous(src)) {
+        if ((st = tp_image_copy(ctx, src, &c, TP_HOST)))
+            return st;
+        s = &c;
+    }
+    tp_image out = tp_image_empty();
+    st = tp_image_alloc(ctx, &out, dtype, s->ndim, s->shape, s->channel_axis, TP_HOST);
+    if (st) {
+        tp_image_free(&c);
+        return st;
+    }
+    int64_t n = tp_image_count(s);
+    if (dtype == TP_INT64 && !tp_dtype_is_float(s->dtype)) {
+        for (int64_t i = 0; i < n; i++) /* exact for every integer type, unlike a trip through double */
+            ((int64_t *)out.data)[i] = s->dtype == TP_INT64 ? ((const int64_t *)s->data)[i]
+                                                            : (int64_t)tp_get_f64(s->data, s->dtype, i);
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            tp_set_f64(out.data, dtype, i, tp_get_f64(s->data, s->dtype, i));
+    }
+    memcpy(out.spacing, s->spacing, sizeof out.spacing);
+    tp_image_free(&c);
+    *dst = out;
+    return TP_OK;
+}

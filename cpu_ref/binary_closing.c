@@ -1,0 +1,8 @@
+/* PLACEHOLDER: replaced by the real implementation of binary_closing (this session). */
+#include "cpu_ref/cpu_ops.h"
+
+tp_status tp_cpu_binary_closing(tp_context *ctx, const tp_call *c)
+{
+    (void)c;
+    return tp_error(ctx, TP_ERR_UNSUPPORTED, "binary_closing: not implemented yet on the CPU");
+}

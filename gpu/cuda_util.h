@@ -1,0 +1,32 @@
+/* Helpers shared by the CUDA op files: error checking that records detail in the context, the context's
+ * stream, device allocation through the backend (so the memory cap and accounting apply). */
+#ifndef TP_CUDA_UTIL_H
+#define TP_CUDA_UTIL_H
+#include "twinpix/internal.h"
+#include <cuda_runtime.h>
+
+extern "C" {
+cudaStream_t tp_cuda_stream(tp_context *ctx);
+/* Record a CUDA error in ctx; maps out-of-memory to TP_ERR_DEVICE_NOMEM. */
+tp_status tp_cuda_error(tp_context *ctx, cudaError_t e, const char *what, const char *file, int line);
+/* Device scratch through the backend's accounted allocator. */
+tp_status tp_cuda_alloc(tp_context *ctx, size_t bytes, void **ptr);
+void tp_cuda_free(void *ptr);
+}
+
+#define TP_CUDA_CHECK(ctx, call)                                                                                   \
+    do {                                                                                                           \
+        cudaError_t e_ = (call);                                                                                   \
+        if (e_ != cudaSuccess)                                                                                     \
+            return tp_cuda_error((ctx), e_, #call, __FILE__, __LINE__);                                            \
+    } while (0)
+
+/* After a launch: catches configuration errors without synchronising. */
+#define TP_CUDA_LAUNCHED(ctx) TP_CUDA_CHECK(ctx, cudaGetLastError())
+
+static inline unsigned tp_blocks(int64_t n, int threads)
+{
+    int64_t b = (n + threads - 1) / threads;
+    return (unsigned)(b > 2147483647 ? 2147483647 : (b < 1 ? 1 : b));
+}
+#endif

@@ -1,0 +1,67 @@
+#include "tests/support/tp_test.h"
+
+#include <string.h>
+#include <unistd.h>
+
+int tp_test_failed_checks;
+tp_context *tp_test_ctx;
+
+int tp_test_main(const tp_test_case *tests, int n)
+{
+    int passed = 0, failed = 0, skipped = 0;
+    for (int i = 0; i < n; i++) {
+        if (tp_context_create(&tp_test_ctx) != TP_OK) {
+            fprintf(stderr, "cannot create a context\n");
+            return 1;
+        }
+        int before = tp_test_failed_checks;
+        int r = tests[i].fn();
+        tp_context_destroy(tp_test_ctx);
+        tp_test_ctx = NULL;
+        if (r == TP_TEST_SKIP) {
+            skipped++;
+            printf("SKIP %s\n", tests[i].name);
+        } else if (tp_test_failed_checks > before || r != 0) {
+            failed++;
+            printf("FAIL %s\n", tests[i].name);
+        } else {
+            passed++;
+            printf("ok   %s\n", tests[i].name);
+        }
+    }
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    if (failed)
+        return 1;
+    return passed == 0 && skipped > 0 ? TP_TEST_SKIP : 0;
+}
+
+const char *tp_test_shared(const char *file)
+{
+    static char path[4096];
+    const char *dir = getenv("TWINPIX_SHARED_DATASETS");
+    if (!dir)
+        dir = TP_SOURCE_DIR "/../shared/datasets";
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (access(path, R_OK) != 0) {
+        printf("  note: %s not found (../shared/datasets absent)\n", path);
+        return NULL;
+    }
+    return path;
+}
+
+uint64_t tp_test_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int tp_test_have_cuda(void)
+{
+    char why[256];
+    if (tp_backend_available(TP_BACKEND_CUDA, why, sizeof why))
+        return 1;
+    printf("  skipped: %s\n", why);
+    return 0;
+}
