@@ -255,7 +255,7 @@ typedef struct tp_io_meta {
     int imagej;             /* read from an ImageJ file */
 } tp_io_meta;
 
-/* Read an image by extension (.tif/.tiff/.png). TIFF multi-page -> 3D, samples -> channel axis last,
+/* Read an image by extension (.tif/.tiff/.png/.npy). TIFF multi-page -> 3D, samples -> channel axis last,
  * ImageJ hyperstacks with channels -> channel axis first (CYX / ZCYX as ImageJ stores them). */
 tp_status tp_read_image(tp_context *ctx, const char *path, tp_image *img, tp_io_meta *meta);
 /* Write by extension; writes to a temporary file in the same folder and renames on success. */
@@ -263,6 +263,9 @@ tp_status tp_write_image(tp_context *ctx, const char *path, const tp_image *img)
 tp_status tp_read_tiff(tp_context *ctx, const char *path, tp_image *img, tp_io_meta *meta);
 tp_status tp_write_tiff(tp_context *ctx, const char *path, const tp_image *img);
 tp_status tp_read_png(tp_context *ctx, const char *path, tp_image *img);
+/* NumPy .npy (little-endian, C order): the lossless exchange format with Python (oracle tests). */
+tp_status tp_read_npy(tp_context *ctx, const char *path, tp_image *img);
+tp_status tp_write_npy(tp_context *ctx, const char *path, const tp_image *img);
 tp_status tp_write_png(tp_context *ctx, const char *path, const tp_image *img);
 /* Tables: CSV (pandas-readable, header row) and JSON ({"col": [..], ...}, like regionprops_table's dict). */
 tp_status tp_write_table_csv(tp_context *ctx, const char *path, const tp_table *t);
@@ -278,6 +281,21 @@ typedef struct tp_atomic_file {
 tp_status tp_atomic_open(tp_context *ctx, const char *path, tp_atomic_file *af);
 tp_status tp_atomic_commit(tp_context *ctx, tp_atomic_file *af);
 void tp_atomic_abort(tp_atomic_file *af);
+
+/* ---- report metadata shared by compare/ and bench/ (core/meta.c) ---- */
+typedef struct tp_meta {
+    char version[32];
+    char git_commit[48];
+    char build_flags[256];   /* "cuda=on sm_90 openmp=on ..." */
+    char host_cpu[128];
+    int host_threads;
+    char hostname[128];
+    int cuda_built;
+    int gpu_count;
+    tp_device_info gpu;      /* device 0 when gpu_count > 0 */
+    char gpu_why[256];       /* why no GPU, when gpu_count == 0 */
+} tp_meta;
+void tp_meta_collect(tp_meta *m);
 
 #ifdef __cplusplus
 }
