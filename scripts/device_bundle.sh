@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Build here and pack what the lent GPU machine needs into .carry/ (ignored by git; carried with `device`):
+# the twinpix CLI, the test binaries, and every shared library they link except glibc's own (the device
+# runs Ubuntu 24.04 with a newer glibc; Debian's libtiff/libcjson/libbenchmark are not installed there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build-device}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTWINPIX_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+rm -rf .carry && mkdir -p .carry/bin .carry/lib .carry/tests
+cp "$BUILD_DIR/twinpix" .carry/bin/
+for t in "$BUILD_DIR"/test_* "$BUILD_DIR"/gpu_test_*; do
+  [ -x "$t" ] && [ -f "$t" ] && cp "$t" .carry/tests/
+done
+skip='^(linux-vdso|libc\.so|libm\.so|libpthread|libdl\.so|librt\.so|ld-linux|libgcc_s|libstdc\+\+)'
+for b in .carry/bin/* .carry/tests/*; do
+  ldd "$b" | awk '/=> \//{print $1" "$3}' | while read -r name path; do
+    [[ $name =~ $skip ]] && continue
+    cp -n "$path" .carry/lib/ 2>/dev/null || true
+  done
+done
+du -sh .carry

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine (after scripts/device_bundle.sh here): device facts, the GPU tests, the
+# full parity harness, compute-sanitizer over the GPU tests, the seed pipeline, and the benchmarks. Writes
+# logs and JSON under $OUT. Usage: bash scripts/device_run.sh [tests|compare|sanitize|run|bench|all]...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/tp_out}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$PWD/.carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export TWINPIX_SHARED_DATASETS=${TWINPIX_SHARED_DATASETS:-$PWD/.carry/datasets}
+TP=$PWD/.carry/bin/twinpix
+what=${*:-all}
+has() { [[ " $what " == *" $1 "* || " $what " == *" all "* ]]; }
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv; $TP info; } 2>&1 | tee "$OUT/info.txt"
+if has tests; then
+  : > "$OUT/gpu_tests.txt"
+  for t in .carry/tests/gpu_test_*; do
+    echo "== $t" | tee -a "$OUT/gpu_tests.txt"
+    "$t" 2>&1 | tee -a "$OUT/gpu_tests.txt"; echo "exit $?" | tee -a "$OUT/gpu_tests.txt"
+  done
+fi
+if has sanitize; then
+  : > "$OUT/sanitizer.txt"
+  for tool in memcheck racecheck initcheck synccheck; do
+    for t in .carry/tests/gpu_test_*; do
+      echo "== $tool $t" >> "$OUT/sanitizer.txt"
+      TP_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 9 "$t" >> "$OUT/sanitizer.txt" 2>&1
+      echo "exit $?" >> "$OUT/sanitizer.txt"
+    done
+  done
+  grep -E "^== |^exit|ERROR SUMMARY" "$OUT/sanitizer.txt"
+fi
+if has compare; then
+  $TP compare --require-gpu --out "$OUT/compare" > "$OUT/compare_stdout.txt" 2>&1; echo "compare exit $?"
+  tail -40 "$OUT/compare_stdout.txt"
+fi
+if has run; then
+  $TP run --out "$OUT/run" 2>&1 | tee "$OUT/run.txt"
+  TWINPIX_DEBUG=1 $TP run --out "$OUT/run" --backend cuda --repeat 1 2>&1 | grep -i "twinpix:" | head -20
+fi
+if has bench; then
+  $TP bench --out "$OUT/bench" 2> "$OUT/bench_progress.txt" | tail -60; echo "bench exit $?"
+fi
