@@ -4,6 +4,7 @@
  * per-stage speedups; without one it says so. Writes into DIR: each stage's image (stage_*.tif), labels.tif,
  * overlay.png, regionprops.csv and regionprops.json, and run.json with timings, parity and speedups. */
 #include "cli/cli_util.h"
+#include "core/calibration.h"
 #include "core/pipeline.h"
 #include "datasets/datasets.h"
 
@@ -132,11 +133,12 @@ static tp_status run_backend(run_state *rs, const tp_pipeline *p, tp_backend_id 
 
 static void usage(void)
 {
-    printf("usage: twinpix run [IMAGE] [--backend cpu|cuda|both] [--out DIR] [--repeat N] [--threads N]\n"
+    printf("usage: twinpix run [IMAGE] [--backend cpu|cuda|both|auto] [--out DIR] [--repeat N] [--threads N]\n"
            "                   [--set step.param=value]...\n"
            "Runs the seed pipeline (extract_channel, gaussian, threshold_otsu, threshold, binary_erosion, label,\n"
            "label2rgb, regionprops_table) with the seed's parameters. Default IMAGE: the datasets manifest's\n"
-           "default real image. Default backend: both when a CUDA device is usable (parity + speedups), else cpu.\n"
+           "default real image. Default backend: both when a CUDA device is usable (parity + speedups), else cpu; auto decides\n"
+           "once for the whole pipeline from the calibration (TWINPIX_DEBUG=1 shows why).\n"
            "Steps: channel blurred threshold binary eroded labels overlay table (e.g. --set blurred.sigma=2).\n"
            "Exit 1 when the GPU and CPU outputs of any stage differ.\n");
 }
@@ -223,6 +225,7 @@ int tp_cmd_run(int argc, char **argv)
         rc = TP_EXIT_NO_DEVICE;
         goto out;
     }
+    int want_auto = backend && !strcmp(backend, "auto");
     tp_dataset ds;
     memset(&ds, 0, sizeof ds);
     tp_image img = tp_image_empty();
@@ -244,6 +247,13 @@ int tp_cmd_run(int argc, char **argv)
         tp_image_free(&img);
         rc = TP_EXIT_IO;
         goto out;
+    }
+    if (want_auto) { /* one decision for the whole chain, so data is not sent back and forth */
+        char rule[512];
+        tp_backend_id b = tp_pipeline_choose(ctx, &p, &img, rule, sizeof rule);
+        want_cpu = b == TP_BACKEND_CPU;
+        want_gpu = b == TP_BACKEND_CUDA;
+        fprintf(stderr, "twinpix run: auto chose %s for the pipeline: %s\n", tp_backend_name(b), rule);
     }
     char shape[64] = "";
     for (int k = 0; k < img.ndim; k++) {

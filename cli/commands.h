@@ -20,5 +20,5 @@ int tp_cmd_run(int argc, char **argv);
 int tp_cmd_datasets(int argc, char **argv);
 int tp_compare_main(int argc, char **argv);   /* compare/compare_cli.c */
 int tp_bench_main(int argc, char **argv);     /* bench/bench_cli.c (when built with benchmarks) */
-int tp_calibrate_main(int argc, char **argv); /* bench/calibrate.c */
+int tp_cmd_calibrate(int argc, char **argv);
 #endif

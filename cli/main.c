@@ -15,10 +15,6 @@ int tp_bench_main(int argc, char **argv)
                     "install libbenchmark-dev)\n");
     return TP_EXIT_SKIPPED;
 }
-int tp_calibrate_main(int argc, char **argv)
-{
-    return tp_bench_main(argc, argv);
-}
 #endif
 
 static const struct {
@@ -33,7 +29,7 @@ static const struct {
     {"datasets", tp_cmd_datasets, "the real images found on this machine (--json)"},
     {"compare", tp_compare_main, "validate the GPU against the CPU reference, op by op and whole pipelines"},
     {"bench", tp_bench_main, "benchmark CPU and GPU, write JSON, Markdown and HTML reports"},
-    {"calibrate", tp_calibrate_main, "measure the CPU/GPU crossovers for the auto backend on this machine"},
+    {"calibrate", tp_cmd_calibrate, "measure the CPU/GPU crossovers for the auto backend on this machine"},
 };
 
 static void usage(FILE *f)

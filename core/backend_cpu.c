@@ -75,8 +75,17 @@ const char *tp_backend_name(tp_backend_id b)
     return b == TP_BACKEND_CPU ? "cpu" : b == TP_BACKEND_CUDA ? "cuda" : "unknown";
 }
 
+static int g_fake_cuda = -1;
+
+void tp_test_fake_cuda(int available) { g_fake_cuda = available; }
+
 int tp_backend_available(tp_backend_id id, char *why, size_t n)
 {
+    if (id == TP_BACKEND_CUDA && g_fake_cuda >= 0) {
+        if (why && n)
+            snprintf(why, n, "%s", g_fake_cuda ? "" : "CUDA forced unavailable (test)");
+        return g_fake_cuda;
+    }
     const tp_backend *b = tp_backend_get(id);
     if (!b) {
         if (why && n)

@@ -52,10 +52,19 @@ tp_backend_id tp_choose_backend(tp_context *ctx, const tp_op_desc *op, const tp_
                  (long long)pixels);
         return TP_BACKEND_CUDA;
     }
+    /* one call from the host: the input goes up, an output of up to 4 bytes a pixel comes back */
+    int64_t in_bytes = 0;
+    for (int i = 0; i < n_in; i++)
+        if (in[i])
+            in_bytes += tp_image_count(in[i]) * (int64_t)tp_dtype_size(in[i]->dtype);
+    const tp_calibration *cal = tp_calibration_get();
+    double cpu = tp_predict_cpu_ms(cal, op->name, pixels);
+    double gpu = tp_predict_cuda_ms(cal, op->name, pixels) + tp_predict_transfer_ms(cal, in_bytes, 1) +
+                 tp_predict_transfer_ms(cal, 4 * pixels, 0);
+    tp_backend_id b = gpu < cpu ? TP_BACKEND_CUDA : TP_BACKEND_CPU;
     const char *rule = "";
     int64_t cross = tp_calibration_crossover(op->name, &rule);
-    tp_backend_id b = (cross >= 0 && pixels >= cross) ? TP_BACKEND_CUDA : TP_BACKEND_CPU;
-    tp_debug(ctx, "%s: %lld px on host -> %s (auto: crossover %lld px, %s)", op->name, (long long)pixels,
-             tp_backend_name(b), (long long)cross, rule);
+    tp_debug(ctx, "%s: %lld px on host -> %s (auto: predicted cpu %.3f ms vs cuda+transfers %.3f ms; crossover %lld px; %s)",
+             op->name, (long long)pixels, tp_backend_name(b), cpu, gpu, (long long)cross, rule);
     return b;
 }

@@ -1,4 +1,5 @@
 #include "core/pipeline.h"
+#include "core/calibration.h"
 
 #include <string.h>
 #include <time.h>
@@ -174,4 +175,24 @@ tp_status tp_pipeline_run(tp_context *ctx, const tp_pipeline *p, tp_backend_id b
         tp_result_free(&slots[i].r);
     tp_image_free(&dev);
     return st;
+}
+
+tp_backend_id tp_pipeline_choose(tp_context *ctx, const tp_pipeline *p, const tp_image *input, char *why,
+                                 size_t why_len)
+{
+    if (input->location == TP_DEVICE) {
+        snprintf(why, why_len, "the input is already on the device");
+        return TP_BACKEND_CUDA;
+    }
+    const char *ops[TP_PIPE_MAX_STEPS];
+    for (int i = 0; i < p->n; i++)
+        ops[i] = p->steps[i].op;
+    int64_t px = tp_image_count(input) / tp_image_channels(input);
+    int64_t in_bytes = tp_image_count(input) * (int64_t)tp_dtype_size(input->dtype);
+    /* what comes back: the stage outputs a caller keeps (labels int32, overlay float64 RGB, the table) */
+    int64_t out_bytes = px * (4 + 24);
+    tp_backend_id b = tp_choose_chain(ctx, ops, p->n, px, in_bytes, out_bytes, why, why_len);
+    tp_debug(ctx, "pipeline %s: %lld px on host -> %s (auto, decided for the chain: %s)", p->name, (long long)px,
+             tp_backend_name(b), why);
+    return b;
 }

@@ -36,4 +36,9 @@ typedef int (*tp_pipe_cb)(void *user, int step, const tp_pipe_step *s, const tp_
  * intermediate stays on the device; results are passed to cb as they are (device-resident on CUDA). */
 tp_status tp_pipeline_run(tp_context *ctx, const tp_pipeline *p, tp_backend_id backend, const tp_image *input,
                           tp_pipe_cb cb, void *user, double *upload_ms);
+
+/* Decide the backend for the whole pipeline on this input (auto): one upload, one download, the sum of the
+ * ops' predicted times (core/calibration.h). */
+tp_backend_id tp_pipeline_choose(tp_context *ctx, const tp_pipeline *p, const tp_image *input, char *why,
+                                 size_t why_len);
 #endif

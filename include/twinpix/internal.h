@@ -240,6 +240,9 @@ void tp_device_mem_reset_peak(void);
 /* Parse "123", "512M", "2G" (binary units); -1 when malformed. */
 int64_t tp_parse_bytes(const char *s);
 
+/* Test seam: force tp_backend_available(TP_BACKEND_CUDA) to 0 or 1 (-1 restores the real probe). */
+void tp_test_fake_cuda(int available);
+
 /* Resolve a backend choice for a call (explicit, env, auto); exposed for tests of the policy. */
 tp_backend_id tp_choose_backend(tp_context *ctx, const tp_op_desc *op, const tp_image *const *inputs,
                                 int n_inputs);
