@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Built-in defaults, measured on the lent H100 machine (16 CPU threads, NVIDIA H100 80GB HBM3) by
- * `twinpix calibrate`; see reports/ for the run. A user's own calibration replaces them. */
+/* Built-in defaults: ESTIMATES (orders of magnitude from ../shared/PERFORMANCE.md), to be replaced by a
+ * `twinpix calibrate` run on the H100 machine. A user's own calibration file replaces them. */
 static const tp_op_costs builtin_ops[] = {
     /* op                 cpu fixed, ns/px     cuda fixed, ns/px */
     {"extract_channel",   {0.002, 0.05},       {0.010, 0.0005}},
@@ -29,7 +29,7 @@ static const tp_op_costs builtin_ops[] = {
 void tp_calibration_defaults(tp_calibration *c)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->source, sizeof c->source, "built-in defaults (H100 machine)");
+    snprintf(c->source, sizeof c->source, "built-in defaults (estimates)");
     c->h2d_gbs = 20.0; /* pageable host memory: PERFORMANCE.md measured ~7 GB/s pageable, 54 pinned */
     c->d2h_gbs = 20.0;
     c->transfer_latency_ms = 0.02;
