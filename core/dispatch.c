@@ -225,25 +225,32 @@ static tp_status run(tp_context *ctx, int forced, tp_backend_id forced_be, const
     }
     tp_result res = tp_result_empty();
     st = run_once(ctx, op, be, inputs, n_in, vals, &res);
+    int fell_back = 0;
     if (st == TP_ERR_DEVICE_NOMEM && !forced && ctx->backend == TP_CHOOSE_AUTO && op->impl[TP_BACKEND_CPU]) {
-        tp_debug(ctx, "%s: device out of memory (%s); auto retries on the CPU", op->name, ctx->errmsg);
+        fprintf(stderr, "twinpix: %s: device out of memory (%s); auto retries on the CPU\n", op->name, ctx->errmsg);
         be = TP_BACKEND_CPU;
+        fell_back = 1;
         st = run_once(ctx, op, be, inputs, n_in, vals, &res);
     }
     tp_pvals_free(op, vals);
     if (st)
         return st;
-    /* the output lives where the first input lives */
+    /* the output lives where the first input lives; after an out-of-memory fallback it stays on the host
+     * when the device cannot hold it (res.image.location says where it is) */
     tp_location want = inputs[0]->location;
     if (res.image.data && res.image.location != want) {
         tp_image moved = tp_image_empty();
         st = tp_image_copy(ctx, &res.image, &moved, want);
-        if (st) {
+        if (st == TP_ERR_DEVICE_NOMEM && fell_back) {
+            tp_debug(ctx, "%s: the CPU result stays on the host: the device is full", op->name);
+            st = TP_OK;
+        } else if (st) {
             tp_result_free(&res);
             return st;
+        } else {
+            tp_image_free(&res.image);
+            res.image = moved;
         }
-        tp_image_free(&res.image);
-        res.image = moved;
     }
     *out = res;
     return TP_OK;

@@ -194,7 +194,9 @@ void tp_result_free(tp_result *r);
 /* Read a scalar result (copies from the device if needed). */
 tp_status tp_result_scalar(tp_context *ctx, const tp_result *r, double *value);
 
-/* Run the op NAME on inputs[0..n_inputs). The output lives where inputs[0] lives. */
+/* Run the op NAME on inputs[0..n_inputs). The output lives where inputs[0] lives, except after the auto
+ * backend fell back to the CPU because the device was out of memory: then it may stay on the host
+ * (out->image.location says where). */
 tp_status tp_run(tp_context *ctx, const char *name, const tp_image *const *inputs, int n_inputs,
                  const tp_params *params, tp_result *out);
 /* As tp_run, on a named backend regardless of the context's choice. */
