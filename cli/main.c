@@ -65,11 +65,3 @@ int main(int argc, char **argv)
     return TP_EXIT_USAGE;
 }
 
-/* TEMPORARY until compare/compare_cli.c lands (weak: the real one replaces it). */
-__attribute__((weak)) int tp_compare_main(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "twinpix compare: not implemented yet\n");
-    return TP_EXIT_ERROR;
-}

@@ -1,8 +1,9 @@
-/* PLACEHOLDER: replaced by the real implementation of binary_dilation (this session). */
+/* binary_dilation: scikit-image's skimage.morphology.binary_dilation (see cpu_ref/morphology.h). */
 #include "cpu_ref/cpu_ops.h"
+#include "cpu_ref/morphology.h"
 
 tp_status tp_cpu_binary_dilation(tp_context *ctx, const tp_call *c)
 {
-    (void)c;
-    return tp_error(ctx, TP_ERR_UNSUPPORTED, "binary_dilation: not implemented yet on the CPU");
+    static const tp_morph_kind steps[] = {TP_MORPH_DILATE};
+    return tp_morph_run_op(ctx, c, steps, (int)(sizeof steps / sizeof steps[0]));
 }

@@ -45,7 +45,11 @@ tp_status tp_synth_nuclei(tp_context *ctx, const tp_synth_params *p, tp_image *i
 
 /* An input for an op's descriptor input_kind: "gray" (nuclei image of dtype), "mask" (bool, nuclei
  * threshold), "labels" (int32, connected labels of the nuclei), "rgb" (uint8 channel-last, 3 channels).
- * shape has ndim spatial extents. Never all zeros. */
+ * shape has ndim spatial extents. Never all zeros.
+ * dtype applies to "gray" (any dtype: uint8 0..255, uint16/int16 12-bit, int8 0..127, wider integers
+ * 0..65535, floats in [0, 1], bool = intensity > 0.5) and to "rgb" (uint16, float32, float64; else uint8);
+ * "mask" is always bool and "labels" always int32 (the ground truth: one id per nucleus, touching nuclei
+ * distinct, nuclei with holes keep them). */
 tp_status tp_synth_input(tp_context *ctx, const char *kind, int ndim, const int64_t *shape, tp_dtype dtype,
                          uint64_t seed, tp_image *out);
 #endif

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-device}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTWINPIX_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTWINPIX_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 rm -rf .carry && mkdir -p .carry/bin .carry/lib .carry/tests
 cp "$BUILD_DIR/twinpix" .carry/bin/

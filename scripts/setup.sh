@@ -2,7 +2,8 @@
 # Install what twinpix needs from Debian's packages (quick when everything is there). Run as root.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config git libtiff-dev libpng-dev libcjson-dev libbenchmark-dev
-      python3 python3-numpy python3-scipy python3-skimage python3-tifffile valgrind)
+      python3 python3-numpy python3-scipy python3-skimage python3-tifffile valgrind
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

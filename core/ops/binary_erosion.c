@@ -9,7 +9,7 @@ const tp_op_desc tp_op_binary_erosion = {
     .params = tp_morph_params, .n_params = TP_MORPH_NPARAMS,
     .output = TP_OUT_IMAGE,
     .check = tp_morph_check,
-    .impl = {tp_cpu_binary_erosion, NULL /* TP_CUDA_IMPL(tp_cuda_binary_erosion) once gpu/binary_erosion.cu exists */},
+    .impl = {tp_cpu_binary_erosion, TP_CUDA_IMPL(tp_cuda_binary_erosion)},
     .contract = {TP_CONTRACT_EXACT, 0, "boolean logic"},
     .cases = tp_morph_cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,

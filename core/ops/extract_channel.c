@@ -26,7 +26,7 @@ const tp_op_desc tp_op_extract_channel = {
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_IMAGE,
     .check = check,
-    .impl = {tp_cpu_extract_channel, NULL /* TP_CUDA_IMPL(tp_cuda_extract_channel) once gpu/extract_channel.cu exists */},
+    .impl = {tp_cpu_extract_channel, TP_CUDA_IMPL(tp_cuda_extract_channel)},
     .contract = {TP_CONTRACT_EXACT, 0, "a copy"},
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,

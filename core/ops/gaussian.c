@@ -47,7 +47,7 @@ const tp_op_desc tp_op_gaussian = {
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_IMAGE,
     .check = check,
-    .impl = {tp_cpu_gaussian, NULL /* TP_CUDA_IMPL(tp_cuda_gaussian) once gpu/gaussian.cu exists */},
+    .impl = {tp_cpu_gaussian, TP_CUDA_IMPL(tp_cuda_gaussian)},
     .contract = {TP_CONTRACT_EXACT, 0,
                  "same weights (computed once on the host), same tap order, double accumulation, no FMA "
                  "contraction on either side (-ffp-contract=off, nvcc -fmad=false)"},

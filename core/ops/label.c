@@ -26,7 +26,7 @@ const tp_op_desc tp_op_label = {
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_IMAGE,
     .check = check,
-    .impl = {tp_cpu_label, NULL /* TP_CUDA_IMPL(tp_cuda_label) once gpu/label.cu exists */},
+    .impl = {tp_cpu_label, TP_CUDA_IMPL(tp_cuda_label)},
     .contract = {TP_CONTRACT_LABELS, 0, "same components and the same raster-order numbering"},
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,

@@ -22,7 +22,7 @@ const tp_op_desc tp_op_label2rgb = {
     .inputs = inputs, .n_inputs = TP_COUNT(inputs),
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_IMAGE,
-    .impl = {tp_cpu_label2rgb, NULL /* TP_CUDA_IMPL(tp_cuda_label2rgb) once gpu/label2rgb.cu exists */},
+    .impl = {tp_cpu_label2rgb, TP_CUDA_IMPL(tp_cuda_label2rgb)},
     .contract = {TP_CONTRACT_EXACT, 0, "the same float64 blend expression on both sides, no FMA contraction"},
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,

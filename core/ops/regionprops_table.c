@@ -29,7 +29,7 @@ const tp_op_desc tp_op_regionprops_table = {
     .inputs = inputs, .n_inputs = TP_COUNT(inputs),
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_TABLE,
-    .impl = {tp_cpu_regionprops_table, NULL /* TP_CUDA_IMPL(tp_cuda_regionprops_table) once gpu/regionprops_table.cu exists */},
+    .impl = {tp_cpu_regionprops_table, TP_CUDA_IMPL(tp_cuda_regionprops_table)},
     .contract = {TP_CONTRACT_TABLE, 1e-12,
                  "integer columns exact; float columns from exact integer sums are exact, moment-derived columns "
                  "within 1e-12 relative"},

@@ -16,7 +16,7 @@ const tp_op_desc tp_op_threshold = {
     .inputs = inputs, .n_inputs = TP_COUNT(inputs),
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_IMAGE,
-    .impl = {tp_cpu_threshold, NULL /* TP_CUDA_IMPL(tp_cuda_threshold) once gpu/threshold.cu exists */},
+    .impl = {tp_cpu_threshold, TP_CUDA_IMPL(tp_cuda_threshold)},
     .contract = {TP_CONTRACT_EXACT, 0, "one comparison in the image's type promoted to float64, as numpy does"},
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,

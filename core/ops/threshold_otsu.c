@@ -15,7 +15,7 @@ const tp_op_desc tp_op_threshold_otsu = {
     .inputs = inputs, .n_inputs = TP_COUNT(inputs),
     .params = params, .n_params = TP_COUNT(params),
     .output = TP_OUT_SCALAR,
-    .impl = {tp_cpu_threshold_otsu, NULL /* TP_CUDA_IMPL(tp_cuda_threshold_otsu) once gpu/threshold_otsu.cu exists */},
+    .impl = {tp_cpu_threshold_otsu, TP_CUDA_IMPL(tp_cuda_threshold_otsu)},
     .contract = {TP_CONTRACT_EXACT, 0,
                  "integer histogram counts are exact; the float32 cumulative sums and float64 variance run in "
                  "the same order on both sides"},

@@ -1,0 +1,488 @@
+/* gaussian on the device, bit for bit the CPU reference (cpu_ref/gaussian.c): img_as_float (or a cast with
+ * preserve_range) on load, one 1-D correlation per filtered axis in axis order, each pass rounded to the
+ * output dtype before the next reads it. The weights are the host's (cpu_ref/gauss_weights.h), never
+ * recomputed here; every output sample is scipy's sequence of double operations,
+ *     o = x[0] * w[0];  for j = r .. 1:  o += (x[-j] + x[+j]) * w[j]
+ * compiled without FMA contraction (-fmad=false), and the borders are tp_border_index, shared with the CPU.
+ *
+ * Kernels:
+ *  - fused_2d: the common case (both of the last two axes filtered, nothing else): a block stages an input
+ *    tile with its halo in shared memory as converted doubles, runs the vertical pass into a second shared
+ *    tile (rounded to the output dtype, as the CPU stores it), then the horizontal pass straight to the
+ *    output. The image is read once and written once; no intermediate image.
+ *  - line: one pass along an axis whose elements are contiguous or close (inner stride < 8): a segment of a
+ *    line plus its halo in shared memory.
+ *  - column: one pass along an axis with a large inner stride: 32 adjacent lines at once, coalesced.
+ *  - direct: any radius, reads global memory per tap; only for radii whose tiles do not fit on chip.
+ * Weights travel inside the launch parameters (radius < kInlineTaps) or, larger, as one small upload. */
+#include "cpu_ref/gauss_weights.h"
+#include "gpu/cuda_common.cuh"
+#include "gpu/cuda_ops.h"
+
+#include <vector>
+
+namespace {
+
+constexpr int kInlineTaps = 128; /* w[0..r] by value when r < 128 (1 KB per axis) */
+struct taps {
+    double w[kInlineTaps];
+};
+
+constexpr int kThreads = 256;
+constexpr int kLineSeg = 1024;     /* outputs per line task: 4 per thread */
+constexpr int kColTile = 64;       /* outputs along the axis per column task */
+constexpr int kFusedH = 16, kFusedW = 128; /* both multiples of 4 */
+constexpr size_t kMaxShared = 200 * 1024; /* opt-in dynamic shared memory we allow ourselves (sm_90: 227 KB) */
+
+/* The output type of an input type: float32 stays float32, everything else becomes float64. */
+template <typename T> struct out_of {
+    typedef double type;
+};
+template <> struct out_of<float> {
+    typedef float type;
+};
+
+struct conv_args {
+    double scale;
+    int clamp;
+};
+
+template <typename T> __device__ __forceinline__ double load(const T *p, int64_t i, conv_args cv)
+{
+    return tpc::to_float(p[i], cv.scale, cv.clamp);
+}
+
+/* Weights into shared memory: from the launch parameters or from the uploaded copy. */
+__device__ __forceinline__ void stage_taps(double *dst, const taps &tw, const double *wdev, int64_t r)
+{
+    for (int64_t i = threadIdx.x; i <= r; i += blockDim.x)
+        dst[i] = wdev ? wdev[i] : tw.w[i];
+}
+
+/* ---- line: lines (o, c) of `len` elements strided by `inner`, segments of kLineSeg outputs ---- */
+template <typename T, typename O>
+__global__ void __launch_bounds__(kThreads)
+    gauss_line(const T *__restrict__ src, O *__restrict__ dst, int64_t outer, int64_t len, int64_t inner, int64_t r,
+               const __grid_constant__ taps tw, const double *__restrict__ wdev, conv_args cv, int mode, double cval)
+{
+    extern __shared__ double sm[];
+    double *w = sm, *x = sm + (r + 1);
+    stage_taps(w, tw, wdev, r);
+    const int64_t nseg = (len + kLineSeg - 1) / kLineSeg, ntask = outer * inner * nseg;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        int64_t line = task / nseg, i0 = (task % nseg) * kLineSeg;
+        int64_t o = line / inner, c = line % inner, base = o * len * inner + c;
+        int64_t n = len - i0 < kLineSeg ? len - i0 : kLineSeg;
+        __syncthreads(); /* the previous task is done with x (and the taps are staged) */
+        for (int64_t k = threadIdx.x; k < n + 2 * r; k += blockDim.x) {
+            int64_t m = tp_border_index(i0 - r + k, len, (tp_border)mode);
+            x[k] = m < 0 ? cval : load(src, base + m * inner, cv);
+        }
+        __syncthreads();
+        /* four independent outputs per thread keep the double pipeline busy */
+        double acc[4];
+        const double *cen = x + r + threadIdx.x;
+#pragma unroll
+        for (int q = 0; q < 4; q++)
+            acc[q] = cen[q * kThreads] * w[0];
+        for (int64_t j = r; j >= 1; j--) {
+            const double wj = w[j];
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+                acc[q] += (cen[q * kThreads - j] + cen[q * kThreads + j]) * wj;
+        }
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            int64_t k = threadIdx.x + q * kThreads;
+            if (k < n)
+                dst[base + (i0 + k) * inner] = (O)acc[q];
+        }
+    }
+}
+
+/* ---- column: 32 adjacent inner positions x kColTile outputs along the axis; block (32, 8) ---- */
+template <typename T, typename O>
+__global__ void __launch_bounds__(kThreads)
+    gauss_column(const T *__restrict__ src, O *__restrict__ dst, int64_t outer, int64_t len, int64_t inner, int64_t r,
+                 const __grid_constant__ taps tw, const double *__restrict__ wdev, conv_args cv, int mode, double cval)
+{
+    extern __shared__ double sm[];
+    double *w = sm, *tile = sm + (r + 1);
+    const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+    stage_taps(w, tw, wdev, r);
+    const int64_t nct = (inner + 31) / 32, nlt = (len + kColTile - 1) / kColTile, ntask = outer * nlt * nct;
+    const int64_t rows = kColTile + 2 * r;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        int64_t ct = task % nct, rest = task / nct, lt = rest % nlt, o = rest / nlt;
+        int64_t col = ct * 32 + tx, l0 = lt * kColTile;
+        bool col_ok = col < inner;
+        __syncthreads();
+        for (int64_t k = ty; k < rows; k += 8) {
+            int64_t m = tp_border_index(l0 - r + k, len, (tp_border)mode);
+            double v = 0.0;
+            if (col_ok)
+                v = m < 0 ? cval : load(src, (o * len + m) * inner + col, cv);
+            tile[k * 32 + tx] = v;
+        }
+        __syncthreads();
+        /* rows ty, ty+8, ..., ty+56 of the tile: eight independent sums per thread */
+        double acc[kColTile / 8];
+        const double *cen = tile + (r + ty) * 32 + tx;
+#pragma unroll
+        for (int q = 0; q < kColTile / 8; q++)
+            acc[q] = cen[q * 8 * 32] * w[0];
+        for (int64_t j = r; j >= 1; j--) {
+            const double wj = w[j];
+#pragma unroll
+            for (int q = 0; q < kColTile / 8; q++)
+                acc[q] += (cen[q * 8 * 32 - j * 32] + cen[q * 8 * 32 + j * 32]) * wj;
+        }
+        if (col_ok) {
+#pragma unroll
+            for (int q = 0; q < kColTile / 8; q++) {
+                int64_t l = l0 + ty + q * 8;
+                if (l < len)
+                    dst[(o * len + l) * inner + col] = (O)acc[q];
+            }
+        }
+    }
+}
+
+/* ---- direct: one output per thread, taps read from global memory; for radii too large to tile ---- */
+template <typename T, typename O>
+__global__ void gauss_direct(const T *__restrict__ src, O *__restrict__ dst, int64_t outer, int64_t len,
+                             int64_t inner, int64_t r, const double *__restrict__ w, conv_args cv, int mode,
+                             double cval)
+{
+    const int64_t total = outer * len * inner;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t c = i % inner, l = i / inner % len, o = i / inner / len, base = o * len * inner + c;
+        int64_t m = tp_border_index(l, len, (tp_border)mode);
+        double acc = load(src, base + m * inner, cv) * __ldg(w);
+        for (int64_t j = r; j >= 1; j--) {
+            int64_t a = tp_border_index(l - j, len, (tp_border)mode), b = tp_border_index(l + j, len, (tp_border)mode);
+            double xa = a < 0 ? cval : load(src, base + a * inner, cv);
+            double xb = b < 0 ? cval : load(src, base + b * inner, cv);
+            acc += (xa + xb) * __ldg(w + j);
+        }
+        dst[i] = (O)acc;
+    }
+}
+
+/* q = a / b for 0 <= a < 2^22 and 0 < b, by a float reciprocal and one correction each way: tile-local
+ * indices must not pay for an integer division per element. */
+__device__ __forceinline__ int div_small(int a, int b, float inv_b)
+{
+    int q = __float2int_rz((float)a * inv_b);
+    q -= q * b > a;
+    q += (q + 1) * b <= a;
+    return q;
+}
+
+/* Four adjacent outputs of one line at once: at tap j each needs x[i-j] and x[i+j]; going from j to j-1 the
+ * left window moves right by one and the right window left by one, so a step loads two values for four
+ * outputs instead of eight (shared memory, not the double pipeline, was the limit). Every output still
+ * adds its pairs from j = r down to 1: the same operations in the same order. `at(m)` reads line element
+ * m; c is the element of output 0. */
+template <typename F>
+__device__ __forceinline__ void correlate4(F at, int c, const double *w, int r, double acc[4])
+{
+    double L[4], R[4];
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        acc[q] = at(c + q) * w[0];
+        L[q] = at(c + q - r);
+        R[q] = at(c + q + r);
+    }
+#pragma unroll 2
+    for (int j = r; j >= 1; j--) {
+        const double wj = w[j];
+#pragma unroll
+        for (int q = 0; q < 4; q++)
+            acc[q] += (L[q] + R[q]) * wj;
+        if (j > 1) {
+            L[0] = L[1], L[1] = L[2], L[2] = L[3], L[3] = at(c + 4 - j);
+            R[3] = R[2], R[2] = R[1], R[1] = R[0], R[0] = at(c + j - 1);
+        }
+    }
+}
+
+/* ---- fused_2d: (batch, H, W), axis H then axis W, tiles of kFusedH x kFusedW outputs ----
+ * The intermediate tile is stored de-interleaved by 4 (column c at (c % 4) * Q + c / 4), so the horizontal
+ * pass, whose lanes own columns 4 apart, reads consecutive addresses. */
+__host__ __device__ constexpr int fused_quarter(int P) { return (P + 3) / 4; }
+
+template <typename T, typename O>
+__global__ void __launch_bounds__(kThreads)
+    gauss_fused_2d(const T *__restrict__ src, O *__restrict__ dst, int64_t batch, int64_t H, int64_t W, int ry, int rx,
+                   const __grid_constant__ taps twy, const __grid_constant__ taps twx, const double *__restrict__ wdy,
+                   const double *__restrict__ wdx, conv_args cv, int mode, double cval)
+{
+    extern __shared__ double sm[];
+    const int P = kFusedW + 2 * rx; /* input tile pitch */
+    const int Q = fused_quarter(P), PT = 4 * Q; /* intermediate tile: 4 planes of Q */
+    const float inv_p = 1.0f / (float)P;
+    double *wy = sm, *wx = wy + (ry + 1), *tin = wx + (rx + 1), *tv = tin + (kFusedH + 2 * ry) * P;
+    stage_taps(wy, twy, wdy, ry);
+    stage_taps(wx, twx, wdx, rx);
+    const bool constant = mode == TP_BORDER_CONSTANT;
+    const int64_t nth = (H + kFusedH - 1) / kFusedH, ntw = (W + kFusedW - 1) / kFusedW, ntask = batch * nth * ntw;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        int64_t tw_ = task % ntw, rest = task / ntw, th = rest % nth, b = rest / nth;
+        int64_t y0 = th * kFusedH, x0 = tw_ * kFusedW;
+        const T *img = src + b * H * W;
+        __syncthreads();
+        /* input rows y0-ry .. y0+kFusedH+ry, columns x0-rx .. x0+kFusedW+rx, each mapped by the border rule:
+         * a halo column that maps to column m then yields exactly the vertical result of column m, which is
+         * what scipy's horizontal pass extends with (except constant mode, handled below) */
+        const int in_rows = kFusedH + 2 * ry;
+        for (int k = threadIdx.x; k < in_rows * P; k += blockDim.x) {
+            int rr = div_small(k, P, inv_p), cc = k - rr * P;
+            int64_t my = tp_border_index(y0 - ry + rr, H, (tp_border)mode);
+            int64_t mx = tp_border_index(x0 - rx + cc, W, (tp_border)mode);
+            tin[k] = (my < 0 || mx < 0) ? cval : load(img, my * W + mx, cv);
+        }
+        __syncthreads();
+        /* vertical pass: a thread makes rows 4g .. 4g+3 of one column, rounded to the output dtype as the CPU
+         * stores its intermediate */
+        const int vrows = H - y0 < kFusedH ? (int)(H - y0) : kFusedH;
+        for (int k = threadIdx.x; k < (kFusedH / 4) * P; k += blockDim.x) {
+            int g = div_small(k, P, inv_p), cc = k - g * P;
+            int64_t gx = x0 - rx + cc;
+            double *out_col = tv + (cc & 3) * Q + (cc >> 2);
+            double acc[4];
+            if (constant && (gx < 0 || gx >= W)) { /* scipy extends the intermediate with cval itself */
+                acc[0] = acc[1] = acc[2] = acc[3] = cval;
+            } else {
+                const double *col = tin + cc;
+                correlate4([col, P](int m) { return col[m * P]; }, 4 * g + ry, wy, ry, acc);
+#pragma unroll
+                for (int q = 0; q < 4; q++)
+                    acc[q] = (double)(O)acc[q];
+            }
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+                if (4 * g + q < vrows)
+                    out_col[(4 * g + q) * PT] = acc[q];
+        }
+        __syncthreads();
+        /* horizontal pass: a thread makes columns 4c .. 4c+3 of one row, straight to the output */
+        for (int k = threadIdx.x; k < kFusedH * (kFusedW / 4); k += blockDim.x) {
+            int rr = k / (kFusedW / 4), c4 = 4 * (k % (kFusedW / 4));
+            int64_t gy = y0 + rr;
+            if (gy >= H)
+                continue;
+            const double *row = tv + rr * PT;
+            double acc[4];
+            correlate4([row, Q](int m) { return row[(m & 3) * Q + (m >> 2)]; }, c4 + rx, wx, rx, acc);
+            O *orow = dst + (b * H + gy) * W + x0 + c4;
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+                if (x0 + c4 + q < W)
+                    orow[q] = (O)acc[q];
+        }
+    }
+}
+
+/* No filtered axis: scipy copies the converted input. */
+template <typename T, typename O>
+__global__ void convert_only(const T *__restrict__ src, O *__restrict__ dst, int64_t n, conv_args cv)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        dst[i] = (O)load(src, i, cv);
+}
+
+/* One filtered axis: its host weights (w[0..r], centre first) and where they travel. */
+struct axis_pass {
+    int axis;
+    int64_t r;
+    std::vector<double> half; /* w[0..r] */
+    taps inline_w;
+    double *dev_w; /* device copy when r >= kInlineTaps, else nullptr */
+};
+
+struct shape3 {
+    int64_t outer, len, inner;
+};
+
+static shape3 view_along(const tp_image *im, int axis)
+{
+    shape3 v{1, im->shape[axis], 1};
+    for (int a = 0; a < axis; a++)
+        v.outer *= im->shape[a];
+    for (int a = axis + 1; a < im->ndim; a++)
+        v.inner *= im->shape[a];
+    return v;
+}
+
+template <typename K> static tp_status allow_shared(tp_context *ctx, K kernel, size_t bytes)
+{
+    if (bytes > 48 * 1024)
+        TP_CUDA_CHECK(ctx, cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+    return TP_OK;
+}
+
+static unsigned task_blocks(int64_t ntask)
+{
+    return (unsigned)(ntask < 1 ? 1 : ntask > 1048576 ? 1048576 : ntask);
+}
+
+/* One 1-D pass from src (type T) to dst (type O), choosing the kernel by geometry and radius. */
+template <typename T, typename O>
+static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const axis_pass &p, conv_args cv, int mode,
+                          double cval)
+{
+    cudaStream_t s = tp_cuda_stream(ctx);
+    const int64_t r = p.r;
+    const size_t col_shared = sizeof(double) * (size_t)(r + 1 + (kColTile + 2 * r) * 32);
+    const size_t line_shared = sizeof(double) * (size_t)(r + 1 + kLineSeg + 2 * r);
+    if (v.inner >= 8 && col_shared <= kMaxShared) {
+        tp_status st = allow_shared(ctx, gauss_column<T, O>, col_shared);
+        if (st)
+            return st;
+        int64_t ntask = v.outer * ((v.len + kColTile - 1) / kColTile) * ((v.inner + 31) / 32);
+        gauss_column<T, O><<<task_blocks(ntask), kThreads, col_shared, s>>>(src, dst, v.outer, v.len, v.inner, r,
+                                                                            p.inline_w, p.dev_w, cv, mode, cval);
+    } else if (line_shared <= kMaxShared) {
+        tp_status st = allow_shared(ctx, gauss_line<T, O>, line_shared);
+        if (st)
+            return st;
+        int64_t ntask = v.outer * v.inner * ((v.len + kLineSeg - 1) / kLineSeg);
+        gauss_line<T, O><<<task_blocks(ntask), kThreads, line_shared, s>>>(src, dst, v.outer, v.len, v.inner, r,
+                                                                           p.inline_w, p.dev_w, cv, mode, cval);
+    } else {
+        int64_t n = v.outer * v.len * v.inner;
+        gauss_direct<T, O><<<tpc::grid_for(n, kThreads), kThreads, 0, s>>>(src, dst, v.outer, v.len, v.inner, r,
+                                                                           p.dev_w, cv, mode, cval);
+    }
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
+}
+
+static size_t fused_shared(int64_t ry, int64_t rx)
+{
+    int64_t P = kFusedW + 2 * rx, PT = 4 * ((P + 3) / 4);
+    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (kFusedH + 2 * ry) * P + kFusedH * PT);
+}
+
+/* The whole filter for input type T: fused when it applies, else pass by pass through a scratch image. */
+template <typename T>
+static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, std::vector<axis_pass> &passes,
+                         conv_args in_cv, int mode, double cval, void *tmp_data)
+{
+    typedef typename out_of<T>::type O;
+    cudaStream_t s = tp_cuda_stream(ctx);
+    const T *src = (const T *)in->data;
+    O *out = (O *)out_data, *tmp = (O *)tmp_data;
+    const int nd = in->ndim;
+    const int64_t n = tp_image_count(in);
+    if (passes.empty()) {
+        convert_only<T, O><<<tpc::grid_for(n, kThreads), kThreads, 0, s>>>(src, out, n, in_cv);
+        TP_CUDA_LAUNCHED(ctx);
+        return TP_OK;
+    }
+    if (passes.size() == 2 && passes[0].axis == nd - 2 && passes[1].axis == nd - 1 &&
+        fused_shared(passes[0].r, passes[1].r) <= kMaxShared) {
+        int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
+        size_t sh = fused_shared(passes[0].r, passes[1].r);
+        tp_status st = allow_shared(ctx, gauss_fused_2d<T, O>, sh);
+        if (st)
+            return st;
+        int64_t ntask = batch * ((H + kFusedH - 1) / kFusedH) * ((W + kFusedW - 1) / kFusedW);
+        gauss_fused_2d<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
+            src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
+            passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
+        TP_CUDA_LAUNCHED(ctx);
+        return TP_OK;
+    }
+    /* the last pass lands in the output; earlier ones alternate so no pass reads what it writes */
+    const int np = (int)passes.size();
+    const conv_args mid_cv{1.0, 0};
+    const O *prev = nullptr;
+    for (int i = 0; i < np; i++) {
+        O *dst = (np - 1 - i) % 2 == 0 ? out : tmp;
+        shape3 v = view_along(in, passes[i].axis);
+        tp_status st = i == 0 ? run_pass<T, O>(ctx, src, dst, v, passes[i], in_cv, mode, cval)
+                              : run_pass<O, O>(ctx, prev, dst, v, passes[i], mid_cv, mode, cval);
+        if (st)
+            return st;
+        prev = dst;
+    }
+    return TP_OK;
+}
+
+} // namespace
+
+extern "C" tp_status tp_cuda_gaussian(tp_context *ctx, const tp_call *c)
+{
+    const tp_image *in = c->in[0];
+    const tp_dtype out_dt = tp_float_dtype_for(in->dtype);
+    const tp_float_conv fc = tp_float_conv_make(in->dtype, tp_arg_bool(c, "preserve_range"));
+    const conv_args in_cv{fc.scale, fc.clamp};
+    const double truncate = tp_arg_f64(c, "truncate"), cval = tp_arg_f64(c, "cval");
+    const int mode = tp_border_from_name(tp_arg_str(c, "mode"));
+    if (mode < 0)
+        return tp_error(ctx, TP_ERR_ARG, "gaussian: mode: expected nearest, reflect, mirror, constant or wrap, got %s",
+                        tp_arg_str(c, "mode"));
+
+    /* the filtered axes, in scipy's order: spatial axes with sigma > 1e-15 (the channel axis never) */
+    double sig[TP_MAX_SEQ];
+    tp_arg_seq(c, "sigma", tp_image_spatial_ndim(in), sig);
+    std::vector<axis_pass> passes;
+    for (int a = 0, si = 0; a < in->ndim; a++) {
+        if (a == in->channel_axis)
+            continue;
+        double sg = sig[si++];
+        if (!(sg > 1e-15))
+            continue;
+        int64_t r = tp_gauss_radius(sg, truncate);
+        if (r < 0)
+            return tp_error(ctx, TP_ERR_ARG,
+                            "gaussian: sigma: expected truncate * sigma + 0.5 <= %lld (the kernel radius), got "
+                            "sigma %g with truncate %g",
+                            (long long)TP_GAUSS_MAX_RADIUS, sg, truncate);
+        std::vector<double> w((size_t)(2 * r + 1));
+        if (tp_gauss_weights(sg, truncate, w.data(), &r) != 0)
+            return tp_error(ctx, TP_ERR_ARG, "gaussian: sigma: cannot build a kernel for sigma %g", sg);
+        axis_pass p;
+        p.axis = a;
+        p.r = r;
+        p.half.assign(w.begin() + r, w.end());
+        memset(&p.inline_w, 0, sizeof p.inline_w);
+        if (r < kInlineTaps)
+            memcpy(p.inline_w.w, p.half.data(), sizeof(double) * (size_t)(r + 1));
+        p.dev_w = nullptr;
+        passes.push_back(std::move(p));
+    }
+
+    tp_status st = tp_out_image(ctx, c, out_dt, in->ndim, in->shape, in->channel_axis);
+    if (st)
+        return st;
+
+    /* one scratch allocation: the intermediate image (unfused, two or more passes) and large weights */
+    const int64_t n = tp_image_count(in);
+    const bool fused_possible = passes.size() == 2 && passes[0].axis == in->ndim - 2 &&
+                                passes[1].axis == in->ndim - 1 && fused_shared(passes[0].r, passes[1].r) <= kMaxShared;
+    const bool need_tmp = passes.size() >= 2 && !fused_possible;
+    bool need_upload = false;
+    for (const axis_pass &p : passes)
+        need_upload |= p.r >= kInlineTaps;
+    tpc::scratch sc;
+    void *tmp = nullptr;
+    for (int carve = 0; carve < 2 && (need_tmp || need_upload); carve++) {
+        tmp = need_tmp ? (void *)sc.take<char>((size_t)n * tp_dtype_size(out_dt)) : nullptr;
+        for (axis_pass &p : passes)
+            p.dev_w = p.r >= kInlineTaps ? sc.take<double>((size_t)(p.r + 1)) : nullptr;
+        if (carve == 0 && (st = sc.alloc(ctx)))
+            return st;
+    }
+    cudaStream_t s = tp_cuda_stream(ctx);
+    for (const axis_pass &p : passes)
+        if (p.dev_w) /* a pageable upload: only radii >= kInlineTaps (sigma >= 32 at truncate 4) take it */
+            TP_CUDA_CHECK(ctx, cudaMemcpyAsync(p.dev_w, p.half.data(), sizeof(double) * (size_t)(p.r + 1),
+                                               cudaMemcpyHostToDevice, s));
+
+    TPC_DISPATCH(in->dtype, T, st = run_all<T>(ctx, in, c->out->image.data, passes, in_cv, mode, cval, tmp))
+    return st;
+}

@@ -1,0 +1,152 @@
+/* Device helpers of label and regionprops_table: union-find whose root is the smallest index of its set (so a
+ * component's root is its first pixel in raster order), one-allocation scratch, and the rank of a set bit. */
+#ifndef TP_LABEL_UTIL_CUH
+#define TP_LABEL_UTIL_CUH
+#include "gpu/cuda_util.h"
+
+#include <stdint.h>
+
+namespace tplabel {
+
+/* Loads that bypass L1: other SMs link roots while a find walks, and a stale L1 line would only slow it. */
+__device__ __forceinline__ int ld_cg(const int *p) { return __ldcg(p); }
+__device__ __forceinline__ long long ld_cg(const long long *p) { return __ldcg(p); }
+
+__device__ __forceinline__ int atomic_min(int *p, int v) { return atomicMin(p, v); }
+__device__ __forceinline__ long long atomic_min(long long *p, long long v) { return atomicMin(p, v); }
+
+/* Root of a, splitting the path on the way. Every parent written is an ancestor, and ancestors only get
+ * smaller, so a plain store racing with another thread's link never loses a union: the linking thread carries
+ * on with the value its atomicMin returned. */
+template <typename P> __device__ P find_split(P *par, P a)
+{
+    P p = ld_cg(par + a);
+    while (p != a) {
+        P g = ld_cg(par + p);
+        if (g != p)
+            par[a] = g;
+        a = p;
+        p = g;
+    }
+    return a;
+}
+
+/* As find_split, but every store is an atomicMin: the final value of a parent is then the set's minimum once
+ * the find of any of its members completes, whatever the interleaving. */
+template <typename P> __device__ P find_split_min(P *par, P a)
+{
+    P p = ld_cg(par + a);
+    while (p != a) {
+        P g = ld_cg(par + p);
+        if (g < p)
+            atomic_min(par + a, g);
+        a = p;
+        p = g;
+    }
+    return a;
+}
+
+/* Join the sets of a and b, linking the larger root under the smaller one. */
+template <typename P> __device__ void unite(P *par, P a, P b)
+{
+    for (;;) {
+        a = find_split(par, a);
+        b = find_split(par, b);
+        if (a == b)
+            return;
+        if (a > b) {
+            P t = a;
+            a = b;
+            b = t;
+        }
+        P old = atomic_min(par + b, a);
+        if (old == b)
+            return;
+        b = old; /* b was linked meanwhile: join a with what b joined */
+    }
+}
+
+/* The same on a block's shared-memory forest (local indices), splitting paths as it goes. */
+__device__ __forceinline__ int sfind(volatile int *lp, int a)
+{
+    int p = lp[a];
+    while (p != a) {
+        const int g = lp[p];
+        if (g != p)
+            lp[a] = g;
+        a = p;
+        p = g;
+    }
+    return a;
+}
+
+/* Without writes: for a phase where each root is stored by its owner, which a concurrent path split could
+ * otherwise overwrite with an older ancestor. */
+__device__ __forceinline__ int sfind_ro(const volatile int *lp, int a)
+{
+    int p = lp[a];
+    while (p != a) {
+        a = p;
+        p = lp[a];
+    }
+    return a;
+}
+
+__device__ __forceinline__ void sunite(int *lp, int a, int b)
+{
+    for (;;) {
+        a = sfind(lp, a);
+        b = sfind(lp, b);
+        if (a == b)
+            return;
+        if (a > b) {
+            int t = a;
+            a = b;
+            b = t;
+        }
+        int old = atomicMin(lp + b, a);
+        if (old == b)
+            return;
+        b = old;
+    }
+}
+
+/* Number of set bits of bits[] before bit i, given prefix[w] = set bits in words before w. */
+template <typename R>
+__device__ __forceinline__ R bit_rank(const uint32_t *bits, const R *prefix, int64_t i)
+{
+    int64_t w = i >> 5;
+    uint32_t below = (1u << (i & 31)) - 1u;
+    return prefix[w] + (R)__popc(bits[w] & below);
+}
+
+} // namespace tplabel
+
+/* One device allocation carved into aligned pieces: a call allocates once and frees once (cudaMalloc and
+ * cudaFree cost more than the small kernels they would feed). */
+struct tp_scratch {
+    size_t bytes = 0;
+    char *base = nullptr;
+    tp_scratch() = default;
+    tp_scratch(const tp_scratch &) = delete;
+    tp_scratch &operator=(const tp_scratch &) = delete;
+    ~tp_scratch() { tp_cuda_free(base); }
+    /* First pass (base == nullptr): count; second pass: hand out. */
+    template <typename U> U *take(size_t count)
+    {
+        size_t off = (bytes + 255) & ~(size_t)255;
+        bytes = off + (count ? count : 1) * sizeof(U);
+        return base ? (U *)(base + off) : nullptr;
+    }
+    tp_status alloc(tp_context *ctx)
+    {
+        size_t n = bytes;
+        bytes = 0;
+        void *p = nullptr;
+        tp_status st = tp_cuda_alloc(ctx, n, &p);
+        base = (char *)p;
+        return st;
+    }
+};
+
+#endif

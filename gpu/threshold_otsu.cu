@@ -1,0 +1,706 @@
+/* threshold_otsu on the device, bit for bit the CPU reference (cpu_ref/threshold_otsu.c, rules in
+ * cpu_ref/otsu.h). The result is a 1-element float64 device image, so `threshold` can read it without the
+ * host.
+ *
+ * Steps, all on the context stream:
+ *  1. Range. 8- and 16-bit integers skip it: their histogram spans the whole dtype (256 or 65536 bins) and
+ *     the occupied range is read off the counts. Wider integers reduce min/max and bring them to the host
+ *     (the one host round trip: the bin count sizes an allocation). Floats reduce min/max/NaN on the device
+ *     and a one-block kernel derives np.histogram's edges and scale from them there.
+ *  2. Counts: exact integers, per-block shared-memory histograms (warp-aggregated atomics) flushed into
+ *     64-bit global counts, or warp-aggregated global atomics when the bins do not fit on chip.
+ *  3. Choice (one block): the cumulative class weights and sums are float64 sums in bin order, as numpy's
+ *     cumsum. For integer images they are sums of integers below 2^53, hence exact in any order, and are
+ *     computed by a parallel int64 scan; for float images one thread adds them sequentially. The divisions,
+ *     the variance and the first-maximum argmax are then parallel, elementwise.
+ * Difference from the CPU: a float image holding NaN or an infinity (and not constant) is an error on the
+ * CPU; here the result is NaN, since reporting it would cost a host round trip on every call. */
+#include "cpu_ref/otsu.h"
+#include "gpu/cuda_common.cuh"
+#include "gpu/cuda_ops.h"
+
+#include <math.h>
+#include <string.h>
+#include <type_traits>
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kFinishThreads = 1024;
+constexpr int kSharedBins = 12 * 1024; /* u32 counters per block in shared memory (48 KB) */
+constexpr int kRangeBlocks = 1024;     /* partial min/max results, reduced by one block */
+
+/* ---- 1. range ---- */
+template <typename T> struct range_part {
+    T lo, hi;
+    int nan;
+};
+
+template <typename T> __device__ __forceinline__ bool is_nan(T v) { return v != v; }
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) range_partial(const T *__restrict__ x, int64_t n, range_part<T> *parts)
+{
+    __shared__ T s_lo[kThreads], s_hi[kThreads];
+    __shared__ int s_nan[kThreads];
+    T lo = x[0], hi = x[0];
+    int nan = 0;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        T v = x[i];
+        if (is_nan(v)) {
+            nan = 1;
+            continue;
+        }
+        lo = v < lo || is_nan(lo) ? v : lo;
+        hi = v > hi || is_nan(hi) ? v : hi;
+    }
+    s_lo[threadIdx.x] = lo;
+    s_hi[threadIdx.x] = hi;
+    s_nan[threadIdx.x] = nan;
+    __syncthreads();
+    for (int step = kThreads / 2; step > 0; step >>= 1) {
+        if ((int)threadIdx.x < step) {
+            T a = s_lo[threadIdx.x + step], b = s_hi[threadIdx.x + step];
+            T &l = s_lo[threadIdx.x], &h = s_hi[threadIdx.x];
+            l = a < l || is_nan(l) ? a : l;
+            h = b > h || is_nan(h) ? b : h;
+            s_nan[threadIdx.x] |= s_nan[threadIdx.x + step];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        parts[blockIdx.x] = range_part<T>{s_lo[0], s_hi[0], s_nan[0]};
+}
+
+/* Everything the float histogram needs, derived on the device from the range. */
+struct float_state {
+    int status; /* 0: histogram; 1: constant image (result = first pixel); 2: non-finite (result NaN) */
+    double lo, hi;
+    double first64, norm64;
+    float first32, norm32;
+};
+
+/* One block of kRangeBlocks threads folds the partial results (a serial loop would wait on each load). */
+template <typename T>
+__global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> *parts, int nparts, range_part<T> *out)
+{
+    __shared__ range_part<T> s[kRangeBlocks];
+    const int t = threadIdx.x;
+    s[t] = parts[t < nparts ? t : 0];
+    __syncthreads();
+    for (int step = kRangeBlocks / 2; step > 0; step >>= 1) {
+        if (t < step) {
+            range_part<T> p = s[t + step], &r = s[t];
+            r.lo = p.lo < r.lo || is_nan(r.lo) ? p.lo : r.lo;
+            r.hi = p.hi > r.hi || is_nan(r.hi) ? p.hi : r.hi;
+            r.nan |= p.nan;
+        }
+        __syncthreads();
+    }
+    if (t == 0)
+        *out = s[0];
+}
+
+/* np.histogram's setup from the range, the CPU's rules (tp_otsu_norm_*; the edges below mirror
+ * tp_otsu_edges_f32/f64 operation for operation, which are host functions). */
+template <typename T> __global__ void float_setup(const range_part<T> *range, float_state *st)
+{
+    if (threadIdx.x != 0 || blockIdx.x != 0)
+        return;
+    range_part<T> r = *range;
+    float_state s;
+    s.lo = (double)r.lo;
+    s.hi = (double)r.hi;
+    s.first64 = s.lo;
+    s.first32 = (float)r.lo;
+    s.norm64 = 0.0;
+    s.norm32 = 0.0f;
+    if (!r.nan && s.lo == s.hi) {
+        s.status = 1;
+    } else if (r.nan || !isfinite(s.lo) || !isfinite(s.hi)) {
+        s.status = 2;
+    } else if (sizeof(T) == 4 ? !isfinite((float)s.hi - (float)s.lo) : !isfinite(s.hi - s.lo)) {
+        s.status = 2;
+    } else {
+        s.status = 0;
+    }
+    *st = s;
+}
+
+template <typename T> __global__ void float_edges(const float_state *st, int64_t nbins, T *__restrict__ edges)
+{
+    const float_state s = *st;
+    if (s.status != 0)
+        return;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i <= nbins; i += (int64_t)gridDim.x * blockDim.x) {
+        if (sizeof(T) == 4) {
+            const float first = (float)s.lo, last = (float)s.hi;
+            const double delta = (double)last - (double)first, step = delta / (double)nbins;
+            edges[i] = i == nbins ? (T)last
+                                  : (T)(float)((step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) +
+                                               (double)first);
+        } else {
+            const double first = s.lo, last = s.hi, delta = last - first, step = delta / (double)nbins;
+            edges[i] = i == nbins ? (T)last : (T)((step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) +
+                                                  first);
+        }
+    }
+}
+
+/* ---- 2. counts ---- */
+/* Bin rules: every binner maps a sample to [0, nbins). */
+template <typename T> struct bin_offset { /* integers: value - base */
+    int64_t base;
+    __device__ __forceinline__ int64_t operator()(T v) const { return (int64_t)v - base; }
+};
+struct bin_f32 {
+    float first, norm;
+    const float *edges;
+    int64_t nbins;
+    __device__ __forceinline__ int64_t operator()(float v) const
+    {
+        return tp_otsu_bin_f32(v, first, norm, edges, nbins);
+    }
+};
+struct bin_f64 {
+    double first, norm;
+    const double *edges;
+    int64_t nbins;
+    __device__ __forceinline__ int64_t operator()(double v) const
+    {
+        return tp_otsu_bin_f64(v, first, norm, edges, nbins);
+    }
+};
+
+/* Float binners read the setup from the device; integer binners are complete on the host. */
+template <typename T, typename B> struct binner_maker {
+    __device__ __forceinline__ static B make(const B &b, const float_state *, const void *, int64_t) { return b; }
+};
+template <> struct binner_maker<float, bin_f32> {
+    __device__ __forceinline__ static bin_f32 make(const bin_f32 &, const float_state *st, const void *edges,
+                                                   int64_t nbins)
+    {
+        float lo = (float)st->lo, hi = (float)st->hi;
+        return bin_f32{lo, tp_otsu_norm_f32(lo, hi, nbins), (const float *)edges, nbins};
+    }
+};
+template <> struct binner_maker<double, bin_f64> {
+    __device__ __forceinline__ static bin_f64 make(const bin_f64 &, const float_state *st, const void *edges,
+                                                   int64_t nbins)
+    {
+        return bin_f64{st->lo, tp_otsu_norm_f64(st->lo, st->hi, nbins), (const double *)edges, nbins};
+    }
+};
+
+/* Samples are read 16 bytes at a time when aligned, and a thread adds a run of equal bins with one atomic:
+ * images are piecewise constant, so most neighbours share a bin and hot bins see few atomics. */
+template <typename T, bool VEC> struct sample_reader {
+    static constexpr int V = VEC ? 16 / (int)sizeof(T) : 1;
+    __device__ __forceinline__ static void load(const T *x, int64_t v, T *out)
+    {
+        if (VEC) {
+            uint4 raw = __ldg((const uint4 *)x + v);
+            memcpy(out, &raw, 16);
+        } else {
+            out[0] = x[v];
+        }
+    }
+};
+
+template <typename C> struct run_adder {
+    C *h;
+    int64_t prev = -1;
+    unsigned cnt = 0;
+    __device__ __forceinline__ void add(int64_t bin)
+    {
+        if (bin == prev) {
+            cnt++;
+            return;
+        }
+        flush();
+        prev = bin;
+        cnt = 1;
+    }
+    __device__ __forceinline__ void flush()
+    {
+        if (cnt)
+            atomicAdd(h + prev, (C)cnt);
+        cnt = 0;
+    }
+};
+
+/* Every sample of x (vectors of V, then the tail) through bin into the adder. */
+template <typename T, bool VEC, typename B, typename A>
+__device__ __forceinline__ void scan_samples(const T *__restrict__ x, int64_t n, const B &bin, A &adder)
+{
+    typedef sample_reader<T, VEC> R;
+    const int64_t nvec = n / R::V, stride = (int64_t)gridDim.x * blockDim.x;
+    const int64_t first = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    for (int64_t v = first; v < nvec; v += stride) {
+        T e[R::V];
+        R::load(x, v, e);
+#pragma unroll
+        for (int k = 0; k < R::V; k++)
+            adder.add(bin(e[k]));
+    }
+    for (int64_t i = nvec * R::V + first; i < n; i += stride)
+        adder.add(bin(x[i]));
+    adder.flush();
+}
+
+/* Histogram with u32 counters in shared memory: one copy per warp when small (less contention), else one
+ * per block; flushed into the 64-bit global counts. The grid keeps every block under 2^31 samples. `st` is
+ * null for integer images; float edges are staged beside the counters. */
+template <typename T, bool VEC, typename B>
+__global__ void __launch_bounds__(kThreads)
+    hist_shared(const T *__restrict__ x, int64_t n, B b, int64_t nbins, int copies, const float_state *st,
+                const T *__restrict__ edges, unsigned long long *__restrict__ counts)
+{
+    extern __shared__ unsigned long long sm_raw[];
+    unsigned *h = (unsigned *)sm_raw;
+    const int64_t hsize = ((nbins * copies + 1) & ~(int64_t)1); /* keeps the edges 8-byte aligned */
+    T *se = (T *)(h + hsize);
+    if (st && st->status != 0)
+        return; /* constant or non-finite: no histogram (uniform across the grid) */
+    for (int64_t i = threadIdx.x; i < nbins * copies; i += blockDim.x)
+        h[i] = 0;
+    if (edges)
+        for (int64_t i = threadIdx.x; i <= nbins; i += blockDim.x)
+            se[i] = edges[i];
+    __syncthreads();
+    const B bin = binner_maker<T, B>::make(b, st, se, nbins);
+    run_adder<unsigned> adder;
+    adder.h = h + (copies > 1 ? (int64_t)(threadIdx.x >> 5) * nbins : 0);
+    scan_samples<T, VEC>(x, n, bin, adder);
+    __syncthreads();
+    for (int64_t i = threadIdx.x; i < nbins; i += blockDim.x) {
+        unsigned long long sum = 0;
+        for (int c = 0; c < copies; c++)
+            sum += h[c * nbins + i];
+        if (sum)
+            atomicAdd(counts + i, sum);
+    }
+}
+
+/* Histogram straight into global 64-bit counts (too many bins for shared memory). */
+template <typename T, bool VEC, typename B>
+__global__ void __launch_bounds__(kThreads)
+    hist_global(const T *__restrict__ x, int64_t n, B b, int64_t nbins, const float_state *st,
+                const T *__restrict__ edges, unsigned long long *__restrict__ counts)
+{
+    if (st && st->status != 0)
+        return;
+    const B bin = binner_maker<T, B>::make(b, st, edges, nbins);
+    run_adder<unsigned long long> adder;
+    adder.h = counts;
+    scan_samples<T, VEC>(x, n, bin, adder);
+}
+
+/* ---- 3. the choice ---- */
+enum centre_kind { C_INT = 0, C_F32, C_F64 };
+
+struct finish_args {
+    const unsigned long long *counts;
+    int64_t nbins;     /* bins counted */
+    int trim;          /* 8/16-bit integers: the occupied range is the first..last nonzero bin */
+    int64_t base;      /* integers: value of bin 0 */
+    int kind;          /* centre_kind */
+    const void *edges; /* floats */
+    const float_state *st;
+    int exact;         /* integer sums below 2^53: parallel int64 scan */
+    double *w1, *s1, *w2, *s2; /* scratch, nbins each */
+    const void *first_pixel;
+    int dtype;
+    double *out;
+};
+
+__device__ __forceinline__ double centre_of(const finish_args &a, int64_t i)
+{
+    if (a.kind == C_INT)
+        return (double)(a.base + i); /* np.arange(min, max + 1) */
+    if (a.kind == C_F32) {
+        const float *e = (const float *)a.edges;
+        return (double)((e[i] + e[i + 1]) / 2.0f);
+    }
+    const double *e = (const double *)a.edges;
+    return (e[i] + e[i + 1]) / 2.0;
+}
+
+/* Is (v, i) a better argmax candidate than (bv, bi)? np.argmax: the first NaN, else the first maximum. */
+__device__ __forceinline__ bool better(double v, int64_t i, double bv, int64_t bi)
+{
+    bool vn = v != v, bn = bv != bv;
+    if (vn || bn)
+        return vn && (!bn || i < bi);
+    return v > bv || (v == bv && i < bi);
+}
+
+__global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
+{
+    __shared__ long long s_a[kFinishThreads], s_b[kFinishThreads];
+    __shared__ double s_v[kFinishThreads];
+    __shared__ int64_t s_i[kFinishThreads];
+    __shared__ long long s_total_w, s_total_s;
+    const int t = threadIdx.x, T = blockDim.x;
+    if (a.st) {
+        int status = a.st->status;
+        if (status == 1) {
+            if (t == 0)
+                *a.out = tpc::load_f64(a.first_pixel, a.dtype);
+            return;
+        }
+        if (status == 2) {
+            if (t == 0)
+                *a.out = __longlong_as_double(0x7ff8000000000000ll); /* NaN: see the file comment */
+            return;
+        }
+    }
+    /* the occupied bins [b0, b1] */
+    int64_t b0 = 0, b1 = a.nbins - 1;
+    if (a.trim) {
+        long long lo = a.nbins, hi = -1;
+        for (int64_t i = t; i < a.nbins; i += T)
+            if (a.counts[i]) {
+                lo = lo < i ? lo : i;
+                hi = hi > i ? hi : i;
+            }
+        s_a[t] = lo;
+        s_b[t] = hi;
+        __syncthreads();
+        for (int step = T / 2; step > 0; step >>= 1) {
+            if (t < step) {
+                s_a[t] = s_a[t + step] < s_a[t] ? s_a[t + step] : s_a[t];
+                s_b[t] = s_b[t + step] > s_b[t] ? s_b[t + step] : s_b[t];
+            }
+            __syncthreads();
+        }
+        b0 = s_a[0];
+        b1 = s_b[0];
+        __syncthreads();
+    }
+    if (b0 == b1) { /* a constant image */
+        if (t == 0)
+            *a.out = tpc::load_f64(a.first_pixel, a.dtype);
+        return;
+    }
+    const int64_t n = b1 - b0 + 1;
+    const unsigned long long *cnt = a.counts + b0;
+    if (a.exact) {
+        /* chunked scan: thread t owns bins [t*C, (t+1)*C); int64 sums of counts and counts * value */
+        const int64_t C = (n + T - 1) / T, lo = t * C, hi = lo + C < n ? lo + C : n;
+        long long sw = 0, ss = 0;
+        for (int64_t i = lo; i < hi; i++) {
+            sw += (long long)cnt[i];
+            ss += (long long)cnt[i] * (long long)(a.base + b0 + i);
+        }
+        s_a[t] = sw;
+        s_b[t] = ss;
+        __syncthreads();
+        if (t == 0) { /* exclusive prefix over the 1024 chunk totals */
+            long long pw = 0, ps = 0;
+            for (int k = 0; k < T; k++) {
+                long long w = s_a[k], s = s_b[k];
+                s_a[k] = pw;
+                s_b[k] = ps;
+                pw += w;
+                ps += s;
+            }
+            s_total_w = pw;
+            s_total_s = ps;
+        }
+        __syncthreads();
+        long long pw = s_a[t], ps = s_b[t];
+        const long long tw = s_total_w, ts = s_total_s;
+        for (int64_t i = lo; i < hi; i++) {
+            long long c = (long long)cnt[i], cs = c * (long long)(a.base + b0 + i);
+            /* forward inclusive; backward = total - forward exclusive */
+            a.w2[i] = (double)(tw - pw);
+            a.s2[i] = (double)(ts - ps);
+            pw += c;
+            ps += cs;
+            a.w1[i] = (double)pw;
+            a.s1[i] = (double)ps;
+        }
+    } else if (t == 0) {
+        /* numpy's cumsum order, as tp_otsu_select adds */
+        double w = 0.0, s = 0.0;
+        for (int64_t i = n - 1; i >= 0; i--) {
+            double c = (double)cnt[i], x = centre_of(a, b0 + i);
+            w = i == n - 1 ? c : w + c;
+            s = i == n - 1 ? c * x : s + c * x;
+            a.w2[i] = w;
+            a.s2[i] = s;
+        }
+        w = 0.0;
+        s = 0.0;
+        for (int64_t i = 0; i < n - 1; i++) {
+            double c = (double)cnt[i], x = centre_of(a, b0 + i);
+            w = i == 0 ? c : w + c;
+            s = i == 0 ? c * x : s + c * x;
+            a.w1[i] = w;
+            a.s1[i] = s;
+        }
+    }
+    __syncthreads();
+    /* variance of each split and the first maximum */
+    double bv = 0.0;
+    int64_t bi = -1;
+    for (int64_t i = t; i < n - 1; i += T) {
+        double m2 = a.s2[i + 1] / a.w2[i + 1];
+        double w1 = a.w1[i], d = a.s1[i] / w1 - m2;
+        double v = (w1 * a.w2[i + 1]) * (d * d);
+        if (bi < 0 || better(v, i, bv, bi)) {
+            bv = v;
+            bi = i;
+        }
+    }
+    s_v[t] = bv;
+    s_i[t] = bi;
+    __syncthreads();
+    for (int step = T / 2; step > 0; step >>= 1) {
+        if (t < step) {
+            int64_t oi = s_i[t + step];
+            if (oi >= 0 && (s_i[t] < 0 || better(s_v[t + step], oi, s_v[t], s_i[t]))) {
+                s_v[t] = s_v[t + step];
+                s_i[t] = oi;
+            }
+        }
+        __syncthreads();
+    }
+    if (t == 0)
+        *a.out = centre_of(a, b0 + s_i[0]);
+}
+
+__global__ void write_first_pixel(const void *px, int dtype, double *out) { *out = tpc::load_f64(px, dtype); }
+
+/* ---- host side ---- */
+static unsigned hist_blocks(int64_t n)
+{
+    /* enough blocks to fill the device, and at most 2^31 samples per block so u32 counters cannot wrap */
+    int64_t need = (n + ((int64_t)1 << 31) - 1) >> 31, b = (n + kThreads - 1) / kThreads;
+    if (b > 1024)
+        b = 1024;
+    if (b < need)
+        b = need;
+    return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
+}
+
+template <typename T, bool VEC, typename B>
+static tp_status count_as(tp_context *ctx, const T *x, int64_t n, const B &b, int64_t nbins, const float_state *st,
+                          const T *edges, unsigned long long *counts)
+{
+    cudaStream_t s = tp_cuda_stream(ctx);
+    unsigned blocks = hist_blocks(n);
+    if (nbins <= kSharedBins) {
+        const size_t edge_bytes = edges ? sizeof(T) * (size_t)(nbins + 1) : 0;
+        int copies = kThreads / 32;
+        if (sizeof(unsigned) * (size_t)(nbins * copies) + edge_bytes > 32 * 1024)
+            copies = 1;
+        size_t sh = sizeof(unsigned) * (size_t)((nbins * copies + 1) & ~(int64_t)1) + edge_bytes;
+        if (sh > 48 * 1024)
+            TP_CUDA_CHECK(ctx, cudaFuncSetAttribute(hist_shared<T, VEC, B>,
+                                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh));
+        hist_shared<T, VEC, B><<<blocks, kThreads, sh, s>>>(x, n, b, nbins, copies, st, edges, counts);
+    } else {
+        hist_global<T, VEC, B><<<blocks, kThreads, 0, s>>>(x, n, b, nbins, st, edges, counts);
+    }
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
+}
+
+template <typename T, typename B>
+static tp_status count(tp_context *ctx, const T *x, int64_t n, const B &b, int64_t nbins, const float_state *st,
+                       const T *edges, unsigned long long *counts)
+{
+    TP_CUDA_CHECK(ctx, cudaMemsetAsync(counts, 0, sizeof(unsigned long long) * (size_t)nbins, tp_cuda_stream(ctx)));
+    if (((uintptr_t)x & 15) == 0) /* device allocations are; a wrapped pointer may not be */
+        return count_as<T, true, B>(ctx, x, n, b, nbins, st, edges, counts);
+    return count_as<T, false, B>(ctx, x, n, b, nbins, st, edges, counts);
+}
+
+template <typename T> static int64_t type_min()
+{
+    return std::is_signed<T>::value ? (sizeof(T) == 1 ? -128 : -32768) : 0;
+}
+
+/* Range reduction into `range` (device). */
+template <typename T>
+static tp_status reduce_range(tp_context *ctx, const T *x, int64_t n, range_part<T> *parts, range_part<T> *range)
+{
+    cudaStream_t s = tp_cuda_stream(ctx);
+    int64_t b = (n + kThreads - 1) / kThreads;
+    int blocks = (int)(b < 1 ? 1 : b > kRangeBlocks ? kRangeBlocks : b);
+    range_partial<T><<<blocks, kThreads, 0, s>>>(x, n, parts);
+    TP_CUDA_LAUNCHED(ctx);
+    range_final<T><<<1, kRangeBlocks, 0, s>>>(parts, blocks, range);
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
+}
+
+static tp_status finish(tp_context *ctx, const finish_args &a)
+{
+    otsu_finish<<<1, kFinishThreads, 0, tp_cuda_stream(ctx)>>>(a);
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
+}
+
+/* 8- and 16-bit integers: the whole dtype range, no range pass, no host round trip. */
+template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_image *in, double *out)
+{
+    const int64_t n = tp_image_count(in), nbins = (int64_t)1 << (8 * sizeof(T)), base = type_min<T>();
+    tpc::scratch sc;
+    unsigned long long *counts = nullptr;
+    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    for (int carve = 0; carve < 2; carve++) {
+        counts = sc.take<unsigned long long>((size_t)nbins);
+        w1 = sc.take<double>((size_t)nbins);
+        s1 = sc.take<double>((size_t)nbins);
+        w2 = sc.take<double>((size_t)nbins);
+        s2 = sc.take<double>((size_t)nbins);
+        tp_status st;
+        if (carve == 0 && (st = sc.alloc(ctx)))
+            return st;
+    }
+    tp_status st = count<T, bin_offset<T>>(ctx, (const T *)in->data, n, bin_offset<T>{base}, nbins, nullptr, nullptr,
+                                           counts);
+    if (st)
+        return st;
+    /* n * |value| < 2^53 keeps every partial sum exact: true below 2^37 samples */
+    int exact = n < ((int64_t)1 << 37);
+    finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype,
+                  out};
+    return finish(ctx, a);
+}
+
+/* 32- and 64-bit integers: min and max come to the host to size the histogram. */
+template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_image *in, double *out)
+{
+    const int64_t n = tp_image_count(in);
+    cudaStream_t s = tp_cuda_stream(ctx);
+    range_part<T> host_range;
+    {
+        tpc::scratch rs;
+        range_part<T> *parts = nullptr, *range = nullptr;
+        for (int carve = 0; carve < 2; carve++) {
+            parts = rs.take<range_part<T>>(kRangeBlocks);
+            range = rs.take<range_part<T>>(1);
+            tp_status st;
+            if (carve == 0 && (st = rs.alloc(ctx)))
+                return st;
+        }
+        tp_status st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range);
+        if (st)
+            return st;
+        /* the op's one host round trip: the bin count decides an allocation */
+        TP_CUDA_CHECK(ctx, cudaMemcpyAsync(&host_range, range, sizeof host_range, cudaMemcpyDeviceToHost, s));
+        TP_CUDA_CHECK(ctx, cudaStreamSynchronize(s));
+    }
+    const int64_t lo = (int64_t)host_range.lo, hi = (int64_t)host_range.hi;
+    if (lo == hi) {
+        write_first_pixel<<<1, 1, 0, s>>>(in->data, (int)in->dtype, out);
+        TP_CUDA_LAUNCHED(ctx);
+        return TP_OK;
+    }
+    int64_t nbins;
+    if (__builtin_sub_overflow(hi, lo, &nbins) || nbins >= INT64_MAX / 16)
+        return tp_error(ctx, TP_ERR_ARG,
+                        "threshold_otsu: image: expected a value range that fits one bin per integer, got %lld..%lld",
+                        (long long)lo, (long long)hi);
+    nbins += 1;
+    tpc::scratch sc;
+    unsigned long long *counts = nullptr;
+    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    for (int carve = 0; carve < 2; carve++) {
+        counts = sc.take<unsigned long long>((size_t)nbins);
+        w1 = sc.take<double>((size_t)nbins);
+        s1 = sc.take<double>((size_t)nbins);
+        w2 = sc.take<double>((size_t)nbins);
+        s2 = sc.take<double>((size_t)nbins);
+        tp_status st;
+        if (carve == 0 && (st = sc.alloc(ctx)))
+            return st;
+    }
+    tp_status st = count<T, bin_offset<T>>(ctx, (const T *)in->data, n, bin_offset<T>{lo}, nbins, nullptr, nullptr,
+                                           counts);
+    if (st)
+        return st;
+    /* exact integer sums when n * max|value| < 2^53 (checked without overflow) */
+    double mag = fabs((double)lo) > fabs((double)hi) ? fabs((double)lo) : fabs((double)hi);
+    int exact = (double)n * (mag + 1.0) < 9007199254740992.0;
+    finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype, out};
+    return finish(ctx, a);
+}
+
+/* float32 / float64: everything on the device. */
+template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, const tp_image *in, int64_t nbins,
+                                                               double *out)
+{
+    const int64_t n = tp_image_count(in);
+    cudaStream_t s = tp_cuda_stream(ctx);
+    tpc::scratch sc;
+    range_part<T> *parts = nullptr, *range = nullptr;
+    float_state *fs = nullptr;
+    T *edges = nullptr;
+    unsigned long long *counts = nullptr;
+    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    for (int carve = 0; carve < 2; carve++) {
+        parts = sc.take<range_part<T>>(kRangeBlocks);
+        range = sc.take<range_part<T>>(1);
+        fs = sc.take<float_state>(1);
+        edges = sc.take<T>((size_t)nbins + 1);
+        counts = sc.take<unsigned long long>((size_t)nbins);
+        w1 = sc.take<double>((size_t)nbins);
+        s1 = sc.take<double>((size_t)nbins);
+        w2 = sc.take<double>((size_t)nbins);
+        s2 = sc.take<double>((size_t)nbins);
+        tp_status st;
+        if (carve == 0 && (st = sc.alloc(ctx)))
+            return st;
+    }
+    tp_status st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range);
+    if (st)
+        return st;
+    float_setup<T><<<1, 32, 0, s>>>(range, fs);
+    TP_CUDA_LAUNCHED(ctx);
+    float_edges<T><<<tpc::grid_for(nbins + 1, kThreads), kThreads, 0, s>>>(fs, nbins, edges);
+    TP_CUDA_LAUNCHED(ctx);
+    if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, counts)))
+        return st;
+    finish_args a{counts, nbins, 0, 0, sizeof(T) == 4 ? C_F32 : C_F64, edges, fs, 0, w1, s1, w2, s2, in->data,
+                  (int)in->dtype, out};
+    return finish(ctx, a);
+}
+
+} // namespace
+
+extern "C" tp_status tp_cuda_threshold_otsu(tp_context *ctx, const tp_call *c)
+{
+    const tp_image *in = c->in[0];
+    int64_t one = 1;
+    tp_status st = tp_out_image(ctx, c, TP_FLOAT64, 1, &one, -1);
+    if (st)
+        return st;
+    double *out = (double *)c->out->image.data;
+    switch (in->dtype) {
+    case TP_UINT8:
+        return otsu_small_int<uint8_t>(ctx, in, out);
+    case TP_INT8:
+        return otsu_small_int<int8_t>(ctx, in, out);
+    case TP_UINT16:
+        return otsu_small_int<uint16_t>(ctx, in, out);
+    case TP_INT16:
+        return otsu_small_int<int16_t>(ctx, in, out);
+    case TP_UINT32:
+        return otsu_wide_int<uint32_t>(ctx, in, out);
+    case TP_INT32:
+        return otsu_wide_int<int32_t>(ctx, in, out);
+    case TP_INT64:
+        return otsu_wide_int<int64_t>(ctx, in, out);
+    case TP_FLOAT32:
+        return otsu_float<float, bin_f32>(ctx, in, tp_arg_i64(c, "nbins"), out);
+    case TP_FLOAT64:
+        return otsu_float<double, bin_f64>(ctx, in, tp_arg_i64(c, "nbins"), out);
+    default:
+        return tp_error(ctx, TP_ERR_DTYPE, "threshold_otsu: image: unsupported dtype %s", tp_dtype_name(in->dtype));
+    }
+}

@@ -1,0 +1,68 @@
+/* Several threads, each with its own context and so its own CUDA stream, run the seed pipeline on the GPU
+ * at once; every stage equals the serial CPU reference. Skipped (exit 77) without a device. */
+#include "datasets/datasets.h"
+#include "tests/support/tp_pipeline_check.h"
+#include "tests/support/tp_test.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static tp_status nuclei(int64_t h, int64_t w, uint64_t seed, tp_image *img)
+{
+    tp_synth_params sp;
+    memset(&sp, 0, sizeof sp);
+    sp.ndim = 2;
+    sp.shape[0] = h;
+    sp.shape[1] = w;
+    sp.dtype = TP_UINT8;
+    sp.seed = seed;
+    return tp_synth_nuclei(tp_test_ctx, &sp, img, NULL);
+}
+
+typedef struct job {
+    const tp_image *img;
+    tp_fingerprint fp;
+    tp_status st;
+} job;
+
+static void *gpu_worker(void *arg)
+{
+    job *j = arg;
+    tp_context *ctx = NULL;
+    j->st = tp_context_create(&ctx); /* each context creates its own CUDA stream */
+    if (!j->st)
+        j->st = tp_seed_fingerprint(ctx, TP_BACKEND_CUDA, j->img, &j->fp);
+    tp_context_destroy(ctx);
+    return NULL;
+}
+
+static int test_streams_concurrent(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    enum { N = 4 };
+    tp_image imgs[N];
+    tp_fingerprint ref[N];
+    job jobs[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        imgs[i] = tp_image_empty();
+        CHECK_OK(nuclei(300 + 37 * i, 411, 100 + (uint64_t)i, &imgs[i]));
+        CHECK_OK(tp_seed_fingerprint(tp_test_ctx, TP_BACKEND_CPU, &imgs[i], &ref[i]));
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].img = &imgs[i];
+    }
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, gpu_worker, &jobs[i]);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        CHECK_MSG(jobs[i].st == TP_OK, "stream %d: %s", i, tp_status_str(jobs[i].st));
+        for (int s = 0; s < ref[i].n; s++)
+            CHECK_MSG(jobs[i].fp.hash[s] == ref[i].hash[s], "stream %d stage %d differs from the CPU", i, s);
+        tp_image_free(&imgs[i]);
+    }
+    return 0;
+}
+
+TP_TESTS(T(test_streams_concurrent))

@@ -1,0 +1,387 @@
+/* label and regionprops_table on the CUDA backend against the CPU reference: identical label bytes (the same
+ * numbering) and identical tables (every column, every row, bit for bit). Skipped (77) without a device. */
+#include "tests/support/tp_test.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- images ---- */
+
+static tp_image new_image(tp_dtype dt, int ndim, int64_t d0, int64_t d1, int64_t d2)
+{
+    int64_t shape[3] = {d0, d1, d2};
+    tp_image im = tp_image_empty();
+    tp_status st = tp_image_alloc(tp_test_ctx, &im, dt, ndim, shape, -1, TP_HOST);
+    if (st) {
+        fprintf(stderr, "  cannot allocate a test image: %s\n", tp_last_error(tp_test_ctx));
+        exit(1);
+    }
+    memset(im.data, 0, (size_t)tp_image_count(&im) * tp_dtype_size(dt));
+    return im;
+}
+
+static tp_image new_mask(int64_t h, int64_t w) { return new_image(TP_BOOL, 2, h, w, 1); }
+
+static void put(tp_image *im, int64_t i, int64_t v) { tp_set_f64(im->data, im->dtype, i, (double)v); }
+
+static void random_mask(tp_image *im, double density, uint64_t seed)
+{
+    uint8_t *d = im->data;
+    int64_t n = tp_image_count(im);
+    for (int64_t i = 0; i < n; i++)
+        d[i] = (double)(tp_test_rand(&seed) >> 11) * 0x1.0p-53 < density;
+}
+
+/* ---------------------------------------------------------------- runs ---- */
+
+static tp_status run_on(tp_backend_id be, const char *op, const tp_image *a, const tp_image *b, const char *k1,
+                        const char *v1, const char *k2, const char *v2, tp_result *out)
+{
+    tp_params *p = NULL;
+    tp_status st = tp_params_create(&p);
+    if (!st && k1)
+        st = tp_params_set(p, k1, v1);
+    if (!st && k2)
+        st = tp_params_set(p, k2, v2);
+    const tp_image *in[2] = {a, b};
+    if (!st)
+        st = tp_run_on(tp_test_ctx, be, op, in, b ? 2 : 1, p, out);
+    tp_params_destroy(p);
+    return st;
+}
+
+static const char *elem_str(const tp_image *im, int64_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.17g", tp_get_f64(im->data, im->dtype, i));
+    return buf;
+}
+
+/* CPU and CUDA label outputs must be the same bytes. Returns the number of labels (max), -1 on failure. */
+static int64_t label_both(const char *what, const tp_image *im, const char *conn, const char *bg)
+{
+    tp_result rc = tp_result_empty(), rg = tp_result_empty();
+    int64_t nlab = -1;
+    tp_status sc = run_on(TP_BACKEND_CPU, "label", im, NULL, conn ? "connectivity" : NULL, conn,
+                          bg ? "background" : NULL, bg, &rc);
+    CHECK_MSG(sc == TP_OK, "%s: cpu: %s", what, tp_last_error(tp_test_ctx));
+    tp_status sg = run_on(TP_BACKEND_CUDA, "label", im, NULL, conn ? "connectivity" : NULL, conn,
+                          bg ? "background" : NULL, bg, &rg);
+    CHECK_MSG(sg == TP_OK, "%s: cuda: %s", what, tp_last_error(tp_test_ctx));
+    if (!sc && !sg) {
+        const tp_image *a = &rc.image, *b = &rg.image;
+        CHECK_MSG(b->location == TP_HOST, "%s: a host input gives a host output", what);
+        CHECK_MSG(a->dtype == b->dtype && a->ndim == b->ndim, "%s: cpu %s/%dD vs cuda %s/%dD", what,
+                  tp_dtype_name(a->dtype), a->ndim, tp_dtype_name(b->dtype), b->ndim);
+        int64_t n = tp_image_count(a);
+        if (a->dtype == b->dtype && tp_image_count(b) == n) {
+            size_t es = tp_dtype_size(a->dtype);
+            if (memcmp(a->data, b->data, (size_t)n * es) != 0) {
+                int64_t i = 0;
+                while (i < n && memcmp((char *)a->data + i * es, (char *)b->data + i * es, es) == 0)
+                    i++;
+                char x[40], y[40];
+                CHECK_MSG(0, "%s: first difference at pixel %lld: cpu %s, cuda %s", what, (long long)i,
+                          elem_str(a, i, x, sizeof x), elem_str(b, i, y, sizeof y));
+            }
+            nlab = 0;
+            for (int64_t i = 0; i < n; i++) {
+                int64_t v = (int64_t)tp_get_f64(a->data, a->dtype, i);
+                nlab = v > nlab ? v : nlab;
+            }
+        }
+    }
+    tp_result_free(&rc);
+    tp_result_free(&rg);
+    return nlab;
+}
+
+/* ---------------------------------------------------------------- label ---- */
+
+static int test_label_random_masks(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    static const double dens[] = {0.02, 0.2, 0.45, 0.5, 0.59, 0.7, 0.95};
+    for (int k = 0; k < 7; k++) {
+        tp_image m = new_mask(509, 631);
+        random_mask(&m, dens[k], 100 + (uint64_t)k);
+        char what[64];
+        snprintf(what, sizeof what, "random density %.2f conn 1", dens[k]);
+        label_both(what, &m, "1", NULL);
+        snprintf(what, sizeof what, "random density %.2f conn 2", dens[k]);
+        label_both(what, &m, NULL, NULL);
+        snprintf(what, sizeof what, "random density %.2f background 1", dens[k]);
+        label_both(what, &m, "2", "1");
+        tp_image_free(&m);
+    }
+    return 0;
+}
+
+static int test_label_checkerboard(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    const int64_t h = 97, w = 130;
+    tp_image m = new_mask(h, w);
+    uint8_t *d = m.data;
+    int64_t fg = 0;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++)
+            fg += d[y * w + x] = (uint8_t)((x + y) % 2 == 0);
+    /* with 4-neighbours every square is alone; with 8 they form one diagonal lattice */
+    CHECK(label_both("checkerboard conn 1", &m, "1", NULL) == fg);
+    CHECK(label_both("checkerboard conn 2", &m, "2", NULL) == 1);
+    CHECK(label_both("checkerboard background 1 conn 2", &m, "2", "1") == 1);
+    tp_image_free(&m);
+    return 0;
+}
+
+/* A square spiral of width 1 with gaps of 1: one component winding through many tiles, inward. */
+static void spiral(tp_image *m, int64_t h, int64_t w)
+{
+    uint8_t *d = m->data;
+    int64_t top = 0, left = 0, bottom = h - 1, right = w - 1;
+    while (top <= bottom && left <= right) {
+        for (int64_t x = left; x <= right; x++)
+            d[top * w + x] = 1;
+        for (int64_t y = top; y <= bottom; y++)
+            d[y * w + right] = 1;
+        if (bottom - top >= 2)
+            for (int64_t x = left; x <= right; x++)
+                d[bottom * w + x] = 1;
+        if (right - left >= 2)
+            for (int64_t y = top + 2; y <= bottom; y++)
+                d[y * w + left] = 1;
+        top += 2;
+        left += 2;
+        bottom -= 2;
+        right -= 2;
+        if (top <= bottom && left <= right)
+            d[top * w + left - 1] = 1; /* step inward, joining the next turn */
+        else
+            break;
+    }
+}
+
+static int test_label_spiral_and_snake(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    tp_image m = new_mask(301, 257);
+    spiral(&m, 301, 257);
+    label_both("spiral conn 1", &m, "1", NULL);
+    label_both("spiral conn 2", &m, "2", NULL);
+    label_both("spiral background 1", &m, "1", "1");
+    tp_image_free(&m);
+
+    /* a boustrophedon snake: rows joined alternately at the right and the left end -> one component */
+    const int64_t h = 517, w = 389;
+    tp_image s = new_mask(h, w);
+    uint8_t *d = s.data;
+    for (int64_t y = 0; y < h; y += 2) {
+        for (int64_t x = 0; x < w; x++)
+            d[y * w + x] = 1;
+        if (y + 1 < h)
+            d[(y + 1) * w + ((y / 2) % 2 ? 0 : w - 1)] = 1;
+    }
+    CHECK(label_both("snake conn 1", &s, "1", NULL) == 1);
+    CHECK(label_both("snake conn 2", &s, "2", NULL) == 1);
+    /* the same snake with background = 1: the gaps between rows form many components */
+    label_both("snake background 1 conn 1", &s, "1", "1");
+    tp_image_free(&s);
+
+    /* a vertical snake of width 1 (columns joined alternately at the bottom and top) */
+    tp_image v = new_mask(263, 1031);
+    d = v.data;
+    for (int64_t x = 0; x < 1031; x += 2) {
+        for (int64_t y = 0; y < 263; y++)
+            d[y * 1031 + x] = 1;
+        if (x + 1 < 1031)
+            d[((x / 2) % 2 ? 0 : 262) * 1031 + x + 1] = 1;
+    }
+    CHECK(label_both("vertical snake", &v, "1", NULL) == 1);
+    tp_image_free(&v);
+    return 0;
+}
+
+static int test_label_many_labels(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    /* isolated pixels on a grid of pitch 2: 300 x 301 = 90300 labels, numbered in raster order */
+    tp_image m = new_mask(600, 602);
+    uint8_t *d = m.data;
+    for (int64_t y = 0; y < 600; y += 2)
+        for (int64_t x = 0; x < 602; x += 2)
+            d[y * 602 + x] = 1;
+    CHECK(label_both("grid of isolated pixels", &m, "2", NULL) == 90300);
+    /* every pixel its own label: an int32 image of distinct values */
+    tp_image u = new_image(TP_INT32, 2, 300, 301, 1);
+    for (int64_t i = 0; i < 300 * 301; i++)
+        put(&u, i, (i * 7919) % 1000003 + 1);
+    CHECK(label_both("distinct values", &u, NULL, NULL) == 300 * 301);
+    tp_image_free(&u);
+    tp_image_free(&m);
+    return 0;
+}
+
+static int test_label_edge_cases(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    tp_image z = new_mask(123, 77);
+    CHECK(label_both("all background", &z, NULL, NULL) == 0);
+    CHECK(label_both("all background, background 1", &z, NULL, "1") == 1);
+    memset(z.data, 1, 123 * 77);
+    CHECK(label_both("all foreground", &z, "1", NULL) == 1);
+    tp_image_free(&z);
+
+    /* a frame touching every border plus a blob in the middle */
+    tp_image f = new_mask(70, 90);
+    uint8_t *d = f.data;
+    for (int64_t y = 0; y < 70; y++)
+        for (int64_t x = 0; x < 90; x++)
+            d[y * 90 + x] = y == 0 || x == 0 || y == 69 || x == 89 || (y > 30 && y < 40 && x > 40 && x < 44);
+    CHECK(label_both("frame", &f, "1", NULL) == 2);
+    CHECK(label_both("frame, background 1", &f, "1", "1") == 2);
+    tp_image_free(&f);
+
+    static const int64_t shapes[][2] = {{1, 1}, {1, 1000}, {1000, 1}, {1, 33}, {33, 1}, {31, 33}, {32, 32},
+                                        {33, 31}, {127, 131}, {997, 3}, {3, 997}, {64, 96}};
+    for (int k = 0; k < (int)(sizeof shapes / sizeof shapes[0]); k++) {
+        tp_image m = new_mask(shapes[k][0], shapes[k][1]);
+        random_mask(&m, 0.55, 7 + (uint64_t)k);
+        char what[64];
+        snprintf(what, sizeof what, "%lldx%lld conn 1", (long long)shapes[k][0], (long long)shapes[k][1]);
+        label_both(what, &m, "1", NULL);
+        snprintf(what, sizeof what, "%lldx%lld conn 2", (long long)shapes[k][0], (long long)shapes[k][1]);
+        label_both(what, &m, "2", NULL);
+        tp_image_free(&m);
+    }
+    tp_image one = new_mask(1, 1);
+    ((uint8_t *)one.data)[0] = 1;
+    CHECK(label_both("1x1 foreground", &one, NULL, NULL) == 1);
+    tp_image_free(&one);
+    return 0;
+}
+
+/* Label images: touching regions join only where their values are equal; every dtype; background values. */
+static int test_label_int_images(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    static const tp_dtype dts[] = {TP_UINT8, TP_INT8, TP_UINT16, TP_INT16, TP_UINT32, TP_INT32, TP_INT64};
+    for (int k = 0; k < 7; k++) {
+        const int64_t h = 211, w = 173;
+        tp_image im = new_image(dts[k], 2, h, w, 1);
+        uint64_t seed = 55 + (uint64_t)k;
+        /* blocks of random small values (some equal neighbours, some touching different values) */
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t x = 0; x < w; x++) {
+                uint64_t cell = (uint64_t)((y / 5) * 1000 + (x / 7));
+                uint64_t s2 = cell * 0x9E3779B97F4A7C15ull + seed;
+                int64_t v = (int64_t)(tp_test_rand(&s2) % 4);
+                if (tp_dtype_is_signed(dts[k]) && v == 3)
+                    v = -1;
+                if (dts[k] == TP_INT64 && v == 2)
+                    v = INT64_C(5000000000);
+                if (dts[k] == TP_UINT32 && v == 2)
+                    v = INT64_C(4000000000);
+                if (((uint64_t)(y * 31 + x * 17) ^ seed) % 11 == 0)
+                    v = 1; /* speckles */
+                put(&im, y * w + x, v);
+            }
+        char what[64];
+        snprintf(what, sizeof what, "%s values conn 1", tp_dtype_name(dts[k]));
+        label_both(what, &im, "1", NULL);
+        snprintf(what, sizeof what, "%s values conn 2", tp_dtype_name(dts[k]));
+        label_both(what, &im, "2", NULL);
+        snprintf(what, sizeof what, "%s values background 1", tp_dtype_name(dts[k]));
+        label_both(what, &im, "2", "1");
+        if (tp_dtype_is_signed(dts[k])) {
+            snprintf(what, sizeof what, "%s values background -1", tp_dtype_name(dts[k]));
+            label_both(what, &im, "1", "-1");
+        }
+        tp_image_free(&im);
+    }
+    /* two touching squares of different values: two components, not one */
+    tp_image two = new_image(TP_UINT8, 2, 10, 10, 1);
+    for (int64_t y = 2; y < 8; y++)
+        for (int64_t x = 2; x < 8; x++)
+            put(&two, y * 10 + x, x < 5 ? 3 : 4);
+    CHECK(label_both("touching squares", &two, NULL, NULL) == 2);
+    tp_image_free(&two);
+    return 0;
+}
+
+static int test_label_3d(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    static const int64_t shapes[][3] = {{37, 41, 43}, {1, 50, 60}, {50, 1, 60}, {50, 60, 1}, {9, 17, 33}, {4, 8, 32}};
+    for (int k = 0; k < 6; k++) {
+        tp_image m = new_image(TP_BOOL, 3, shapes[k][0], shapes[k][1], shapes[k][2]);
+        random_mask(&m, k % 2 ? 0.3 : 0.25, 900 + (uint64_t)k);
+        for (int conn = 1; conn <= 3; conn++) {
+            char what[80], cs[4];
+            snprintf(cs, sizeof cs, "%d", conn);
+            snprintf(what, sizeof what, "3D %lldx%lldx%lld conn %d", (long long)shapes[k][0],
+                     (long long)shapes[k][1], (long long)shapes[k][2], conn);
+            label_both(what, &m, cs, NULL);
+        }
+        tp_image_free(&m);
+    }
+    /* a 3D label image of equal-valued touching blocks */
+    tp_image im = new_image(TP_INT16, 3, 20, 24, 40);
+    for (int64_t i = 0; i < 20 * 24 * 40; i++) {
+        int64_t z = i / (24 * 40), y = (i / 40) % 24, x = i % 40;
+        put(&im, i, (z / 3 + y / 5 + x / 7) % 3);
+    }
+    label_both("3D int16 blocks conn 1", &im, "1", NULL);
+    label_both("3D int16 blocks conn 3", &im, "3", NULL);
+    tp_image_free(&im);
+    /* a 3D checkerboard: 6-connectivity isolates, 18 joins */
+    tp_image cb = new_image(TP_BOOL, 3, 11, 13, 35);
+    int64_t fg = 0;
+    for (int64_t i = 0; i < 11 * 13 * 35; i++) {
+        int64_t z = i / (13 * 35), y = (i / 35) % 13, x = i % 35;
+        fg += ((uint8_t *)cb.data)[i] = (uint8_t)((x + y + z) % 2 == 0);
+    }
+    CHECK(label_both("3D checkerboard conn 1", &cb, "1", NULL) == fg);
+    CHECK(label_both("3D checkerboard conn 2", &cb, "2", NULL) == 1);
+    tp_image_free(&cb);
+    return 0;
+}
+
+static int test_label_large_and_device_resident(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    tp_image m = new_mask(4096, 4096);
+    random_mask(&m, 0.5, 4096);
+    label_both("4096^2 density 0.5 conn 2", &m, NULL, NULL);
+    label_both("4096^2 density 0.5 conn 1", &m, "1", NULL);
+    /* device in, device out */
+    tp_image dev = tp_image_empty();
+    CHECK_OK(tp_image_copy(tp_test_ctx, &m, &dev, TP_DEVICE));
+    tp_result rg = tp_result_empty(), rc = tp_result_empty();
+    CHECK_OK(run_on(TP_BACKEND_CUDA, "label", &dev, NULL, NULL, NULL, NULL, NULL, &rg));
+    CHECK_OK(run_on(TP_BACKEND_CPU, "label", &m, NULL, NULL, NULL, NULL, NULL, &rc));
+    CHECK(rg.image.location == TP_DEVICE);
+    tp_image back = tp_image_empty();
+    if (rg.image.data) {
+        CHECK_OK(tp_image_copy(tp_test_ctx, &rg.image, &back, TP_HOST));
+        CHECK(back.data && rc.image.data &&
+              memcmp(back.data, rc.image.data, (size_t)tp_image_count(&m) * tp_dtype_size(rc.image.dtype)) == 0);
+    }
+    tp_image_free(&back);
+    tp_result_free(&rg);
+    tp_result_free(&rc);
+    tp_image_free(&dev);
+    tp_image_free(&m);
+    return 0;
+}
+
+TP_TESTS(T(test_label_random_masks), T(test_label_checkerboard), T(test_label_spiral_and_snake),
+         T(test_label_many_labels), T(test_label_edge_cases), T(test_label_int_images), T(test_label_3d),
+         T(test_label_large_and_device_resident))

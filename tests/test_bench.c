@@ -1,0 +1,564 @@
+/* The benchmark reports, fed made-up results: statistics, speedups and crossovers, the JSON schema, the
+ * Markdown and HTML writers, and --compare-with's faster/slower verdicts. No timing is measured or asserted
+ * here: the benchmarks themselves only report. */
+#include "tests/support/tp_test.h"
+
+/* The report code is plain C without Google Benchmark; compiling it into the test keeps the suite's
+ * build unchanged (bench/ is linked only into the twinpix command). */
+#include "bench/report.c"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <unistd.h>
+
+static char g_dir[64];
+
+static const char *tmp_path(const char *name)
+{
+    static char path[256];
+    if (!g_dir[0]) {
+        snprintf(g_dir, sizeof g_dir, "/tmp/tp_test_bench_XXXXXX");
+        if (!mkdtemp(g_dir))
+            return NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static tp_bench_result *add(tp_bench_report *r, const char *op, int side, tp_bench_backend be, double ms)
+{
+    tp_bench_result *e = tp_bench_report_add_result(r);
+    if (!e)
+        abort(); /* out of memory in a test */
+    snprintf(e->op, sizeof e->op, "%s", op);
+    e->ndim = 2;
+    e->shape[0] = e->shape[1] = side;
+    snprintf(e->dtype, sizeof e->dtype, "uint8");
+    e->backend = be;
+    e->threads = be == TP_BENCH_CPU_1T ? 1 : be == TP_BENCH_CPU_NT ? 16 : 0;
+    if (isnan(ms)) {
+        e->skipped = 1;
+        snprintf(e->skip_reason, sizeof e->skip_reason, "%s: not implemented on the cuda backend <yet>", op);
+        return e;
+    }
+    double v[3] = {ms * 1.1, ms, ms * 0.95};
+    tp_bench_stats_compute(v, 3, &e->t);
+    e->bytes_min = (int64_t)side * side * 5;
+    if (be == TP_BENCH_CUDA)
+        e->fraction_of_copy_bw = 0.42;
+    if (be == TP_BENCH_CUDA_TRANSFERS) {
+        e->h2d_ms = ms * 0.4;
+        e->d2h_ms = ms * 0.3;
+    }
+    e->peak_host_bytes = 1000;
+    return e;
+}
+
+static void add_pipeline(tp_bench_report *r, int side, tp_bench_backend be, double scale)
+{
+    static const char *const stages[] = {"extract_channel", "gaussian", "threshold_otsu", "threshold",
+                                         "binary_erosion", "label", "label2rgb", "regionprops_table"};
+    tp_bench_pipeline_result *p = tp_bench_report_add_pipeline(r);
+    if (!p)
+        return;
+    snprintf(p->name, sizeof p->name, "seed");
+    p->ndim = 2;
+    p->shape[0] = p->shape[1] = side;
+    snprintf(p->dtype, sizeof p->dtype, "uint8");
+    p->backend = be;
+    double total = 0;
+    for (int k = 0; k < 8; k++) {
+        snprintf(p->stages[k].name, sizeof p->stages[k].name, "%s", stages[k]);
+        p->stages[k].ms = scale * (k + 1);
+        total += p->stages[k].ms;
+    }
+    p->nstages = 8;
+    double v[1] = {total};
+    tp_bench_stats_compute(v, 1, &p->total);
+}
+
+/* gaussian: GPU with transfers wins from 640^2 on; label: CPU only; threshold: GPU never wins with
+ * transfers; binary_erosion: GPU skipped (unsupported). */
+static void fake_report(tp_bench_report *r, int with_gpu)
+{
+    tp_bench_report_init(r);
+    snprintf(r->meta.version, sizeof r->meta.version, "0.1.0");
+    snprintf(r->meta.git_commit, sizeof r->meta.git_commit, "abc123");
+    snprintf(r->meta.host_cpu, sizeof r->meta.host_cpu, "Test CPU");
+    r->meta.host_threads = 16;
+    r->cpu_threads = 16;
+    r->min_time_s = 0.5;
+    snprintf(r->date, sizeof r->date, "2026-01-01T00:00:00");
+    snprintf(r->argv, sizeof r->argv, "twinpix bench");
+    snprintf(r->peak_host_method, sizeof r->peak_host_method, "test");
+    if (with_gpu) {
+        r->meta.gpu_count = 1;
+        snprintf(r->meta.gpu.name, sizeof r->meta.gpu.name, "NVIDIA H100 80GB HBM3");
+        r->meta.gpu.sm_count = 132;
+        r->meta.gpu.total_mem = (int64_t)80 << 30;
+        r->meta.gpu.driver_version = 13000;
+        r->meta.gpu.runtime_version = 12080;
+        r->gpu_available = 1;
+        r->copy_bw_gbs = 2970;
+    } else {
+        snprintf(r->gpu_reason, sizeof r->gpu_reason, "no usable CUDA device: none here");
+    }
+    static const int sides[] = {256, 640, 2048};
+    static const double cpu[] = {0.1, 0.6, 6.0}, gpu[] = {0.02, 0.05, 0.3}, gput[] = {0.2, 0.4, 2.0};
+    for (int i = 0; i < 3; i++) {
+        add(r, "gaussian", sides[i], TP_BENCH_CPU_1T, cpu[i] * 10);
+        add(r, "gaussian", sides[i], TP_BENCH_CPU_NT, cpu[i]);
+        add(r, "label", sides[i], TP_BENCH_CPU_NT, cpu[i] * 2);
+        add(r, "threshold", sides[i], TP_BENCH_CPU_NT, cpu[i] / 10);
+        add(r, "binary_erosion", sides[i], TP_BENCH_CPU_NT, cpu[i]);
+        if (with_gpu) {
+            add(r, "gaussian", sides[i], TP_BENCH_CUDA, gpu[i]);
+            add(r, "gaussian", sides[i], TP_BENCH_CUDA_TRANSFERS, gput[i]);
+            add(r, "threshold", sides[i], TP_BENCH_CUDA, gpu[i]);
+            add(r, "threshold", sides[i], TP_BENCH_CUDA_TRANSFERS, gput[i]);
+            add(r, "binary_erosion", sides[i], TP_BENCH_CUDA, NAN);
+            add(r, "binary_erosion", sides[i], TP_BENCH_CUDA_TRANSFERS, NAN);
+        }
+    }
+    add_pipeline(r, 640, TP_BENCH_CPU_NT, 1.0);
+    if (with_gpu) {
+        add_pipeline(r, 640, TP_BENCH_CUDA, 0.01);
+        add_pipeline(r, 640, TP_BENCH_CUDA_TRANSFERS, 0.02);
+    }
+}
+
+static int test_stats(void)
+{
+    double v[4] = {3, 1, 2, 4};
+    tp_bench_stats t;
+    tp_bench_stats_compute(v, 4, &t);
+    CHECK(t.samples == 4 && t.median_ms == 2.5 && t.min_ms == 1 && t.max_ms == 4);
+    CHECK(fabs(t.stddev_ms - sqrt(5.0 / 3.0)) < 1e-12);
+    double one[1] = {7};
+    tp_bench_stats_compute(one, 1, &t);
+    CHECK(t.median_ms == 7 && t.stddev_ms == 0 && t.samples == 1);
+    tp_bench_stats_compute(NULL, 0, &t);
+    CHECK(isnan(t.median_ms) && t.samples == 0);
+    return 0;
+}
+
+static int test_names_and_shapes(void)
+{
+    tp_bench_backend b;
+    for (int i = 0; i < TP_BENCH_BACKEND_COUNT; i++)
+        CHECK(tp_bench_backend_parse(tp_bench_backend_name((tp_bench_backend)i), &b) == 0 && b == (tp_bench_backend)i);
+    CHECK(tp_bench_backend_parse("cuda+transfers", &b) == 0 && b == TP_BENCH_CUDA_TRANSFERS);
+    CHECK(tp_bench_backend_parse("gpu", &b) == -1);
+    char s[64];
+    int64_t sh[3] = {64, 128, 256};
+    tp_bench_shape_str(3, sh, s, sizeof s);
+    CHECK(!strcmp(s, "64x128x256"));
+    CHECK(tp_bench_pixels(3, sh) == 64 * 128 * 256);
+    return 0;
+}
+
+static int test_crossover(void)
+{
+    const int64_t px[5] = {100, 1000, 10000, 100000, 1000000};
+    const double cpu[5] = {1, 2, 3, 4, 5};
+    const double all_win[5] = {0.5, 1, 1, 1, 1};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, all_win) == 100);
+    const double from_third[5] = {2, 3, 2, 1, 1};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, from_third) == 10000);
+    const double loses_large[5] = {0.5, 1, 1, 1, 9};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, loses_large) == -1);
+    const double never[5] = {2, 3, 4, 5, 6};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, never) == -1);
+    /* a win, a loss, then wins: the crossover is after the last loss */
+    const double dip[5] = {0.5, 3, 1, 1, 1};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, dip) == 10000);
+    /* NAN points are ignored */
+    const double gaps[5] = {NAN, 3, NAN, 1, 1};
+    CHECK(tp_bench_crossover_pixels(5, px, cpu, gaps) == 100000);
+    /* the order of the input does not matter */
+    const int64_t px_rev[5] = {1000000, 100000, 10000, 1000, 100};
+    const double cpu_rev[5] = {5, 4, 3, 2, 1}, gpu_rev[5] = {1, 1, 2, 3, 2};
+    CHECK(tp_bench_crossover_pixels(5, px_rev, cpu_rev, gpu_rev) == 10000);
+    /* two shapes of one pixel count (a 2D and a 3D one): a loss at that count pushes the crossover up */
+    const int64_t tie_px[3] = {4096, 4096, 65536};
+    const double tie_cpu[3] = {1, 1, 1}, tie_gpu[3] = {0.5, 2, 0.5};
+    CHECK(tp_bench_crossover_pixels(3, tie_px, tie_cpu, tie_gpu) == 65536);
+    CHECK(tp_bench_crossover_pixels(0, px, cpu, all_win) == -1);
+    return 0;
+}
+
+static int test_derive(void)
+{
+    tp_bench_report r;
+    fake_report(&r, 1);
+    CHECK_OK(tp_bench_report_derive(&r));
+    /* gaussian and threshold have both sides at 3 sizes; binary_erosion's GPU was skipped; label has no GPU */
+    CHECK(r.nspeedups == 6);
+    for (int i = 0; i < r.nspeedups; i++) {
+        const tp_bench_speedup *s = &r.speedups[i];
+        CHECK(!strcmp(s->op, "gaussian") || !strcmp(s->op, "threshold"));
+        CHECK(fabs(s->speedup - s->cpu_ms / s->gpu_ms) < 1e-12);
+        CHECK(fabs(s->speedup_with_transfers - s->cpu_ms / s->gpu_with_transfers_ms) < 1e-12);
+        if (!strcmp(s->op, "gaussian") && s->shape[0] == 640)
+            CHECK(s->cpu_ms == 0.6 && s->gpu_ms == 0.05 && s->gpu_with_transfers_ms == 0.4);
+    }
+    CHECK(r.ncrossovers == 2);
+    for (int i = 0; i < r.ncrossovers; i++) {
+        const tp_bench_crossover *c = &r.crossovers[i];
+        CHECK(c->points == 3);
+        if (!strcmp(c->op, "gaussian"))
+            CHECK(c->pixels == 640 * 640);
+        else
+            CHECK(!strcmp(c->op, "threshold") && c->pixels == -1);
+    }
+    tp_bench_report_free(&r);
+    /* without a GPU there is nothing to derive */
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_report_derive(&r));
+    CHECK(r.nspeedups == 0 && r.ncrossovers == 0);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static const cJSON *find_result(const cJSON *results, const char *op, int side, const char *backend)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, results)
+    {
+        const cJSON *shape = get(e, "shape");
+        if (!strcmp(get(e, "op")->valuestring, op) && !strcmp(get(e, "backend")->valuestring, backend) &&
+            cJSON_GetArraySize(shape) == 2 && cJSON_GetArrayItem(shape, 0)->valuedouble == side)
+            return e;
+    }
+    return NULL;
+}
+
+static int test_json(void)
+{
+    tp_bench_report r;
+    fake_report(&r, 1);
+    CHECK_OK(tp_bench_report_derive(&r));
+    const char *path = tmp_path("bench.json");
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, path));
+    char *text = slurp(path);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root != NULL);
+    if (!root) {
+        free(text);
+        tp_bench_report_free(&r);
+        return 0;
+    }
+    CHECK(!strcmp(get(root, "schema_version")->valuestring, "twinpix.bench/1"));
+    const cJSON *meta = get(root, "meta"), *gpu = get(meta, "gpu");
+    CHECK(cJSON_IsObject(gpu) && !strcmp(get(gpu, "name")->valuestring, "NVIDIA H100 80GB HBM3"));
+    CHECK(!strcmp(get(gpu, "driver")->valuestring, "13.0") && !strcmp(get(gpu, "runtime")->valuestring, "12.8"));
+    CHECK(get(gpu, "sms")->valuedouble == 132 && get(gpu, "memory")->valuedouble == (double)((int64_t)80 << 30));
+    CHECK(cJSON_IsNull(get(meta, "gpu_unavailable_reason")));
+    CHECK(get(meta, "copy_bandwidth_gbs")->valuedouble == 2970);
+    static const char *const meta_keys[] = {"version", "git_commit", "build_flags", "host_cpu", "host_threads"};
+    for (size_t i = 0; i < sizeof meta_keys / sizeof *meta_keys; i++)
+        CHECK_MSG(get(meta, meta_keys[i]) != NULL, "meta.%s", meta_keys[i]);
+
+    const cJSON *results = get(root, "results");
+    CHECK(cJSON_GetArraySize(results) == r.nresults);
+    static const char *const keys[] = {"op", "shape", "dtype", "backend", "median_ms", "min_ms", "max_ms",
+                                       "stddev_ms", "samples", "bytes_min", "fraction_of_copy_bw", "h2d_ms",
+                                       "d2h_ms", "peak_device_bytes", "peak_host_bytes", "skipped", "skip_reason"};
+    const cJSON *e;
+    cJSON_ArrayForEach(e, results)
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        CHECK_MSG(get(e, keys[i]) != NULL, "results[].%s", keys[i]);
+    const cJSON *g = find_result(results, "gaussian", 640, "cuda");
+    CHECK(g && get(g, "median_ms")->valuedouble == 0.05 && get(g, "fraction_of_copy_bw")->valuedouble == 0.42);
+    CHECK(g && get(g, "samples")->valuedouble == 3 && get(g, "min_ms")->valuedouble == 0.05 * 0.95);
+    const cJSON *c = find_result(results, "gaussian", 640, "cpu-Nt");
+    CHECK(c && cJSON_IsNull(get(c, "fraction_of_copy_bw")) && cJSON_IsNull(get(c, "h2d_ms")));
+    CHECK(c && get(c, "threads")->valuedouble == 16);
+    const cJSON *t = find_result(results, "gaussian", 2048, "cuda+transfers");
+    CHECK(t && fabs(get(t, "h2d_ms")->valuedouble - 0.8) < 1e-12 && fabs(get(t, "d2h_ms")->valuedouble - 0.6) < 1e-12);
+    const cJSON *s = find_result(results, "binary_erosion", 256, "cuda");
+    CHECK(s && cJSON_IsTrue(get(s, "skipped")) && cJSON_IsNull(get(s, "median_ms")));
+    CHECK(s && strstr(get(s, "skip_reason")->valuestring, "not implemented") != NULL);
+
+    const cJSON *sp = get(root, "speedups");
+    CHECK(cJSON_GetArraySize(sp) == 6);
+    cJSON_ArrayForEach(e, sp)
+    {
+        CHECK(get(e, "cpu_ms") && get(e, "gpu_ms") && get(e, "gpu_with_transfers_ms") && get(e, "speedup") &&
+              get(e, "speedup_with_transfers"));
+    }
+    int seen = 0;
+    cJSON_ArrayForEach(e, get(root, "crossovers"))
+    {
+        if (!strcmp(get(e, "op")->valuestring, "gaussian"))
+            seen += get(e, "pixels")->valuedouble == 640 * 640;
+        if (!strcmp(get(e, "op")->valuestring, "threshold"))
+            seen += cJSON_IsNull(get(e, "pixels"));
+    }
+    CHECK(seen == 2);
+    const cJSON *pl = get(root, "pipeline");
+    CHECK(cJSON_GetArraySize(pl) == 3);
+    const cJSON *p0 = cJSON_GetArrayItem(pl, 0);
+    CHECK(p0 && cJSON_GetArraySize(get(p0, "stages")) == 8);
+    CHECK(p0 && !strcmp(get(cJSON_GetArrayItem(get(p0, "stages"), 1), "name")->valuestring, "gaussian"));
+    CHECK(p0 && get(p0, "total_ms")->valuedouble == 36 && !strcmp(get(p0, "backend")->valuestring, "cpu-Nt"));
+    CHECK(get(root, "comparison") == NULL);
+    cJSON_Delete(root);
+    free(text);
+    tp_bench_report_free(&r);
+
+    /* no GPU: gpu is null and the reason is given */
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_report_derive(&r));
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, path));
+    text = slurp(path);
+    root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root && cJSON_IsNull(get(get(root, "meta"), "gpu")));
+    CHECK(root && cJSON_IsNull(get(get(root, "meta"), "copy_bandwidth_gbs")));
+    CHECK(root && strstr(get(get(root, "meta"), "gpu_unavailable_reason")->valuestring, "none here") != NULL);
+    CHECK(root && cJSON_GetArraySize(get(root, "speedups")) == 0);
+    cJSON_Delete(root);
+    free(text);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+static int test_markdown(void)
+{
+    tp_bench_report r;
+    fake_report(&r, 1);
+    CHECK_OK(tp_bench_report_derive(&r));
+    const char *path = tmp_path("report.md");
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &r, path));
+    char *md = slurp(path);
+    CHECK(md != NULL);
+    if (md) {
+        CHECK(strncmp(md, "# twinpix benchmark report", 26) == 0);
+        CHECK(strstr(md, "| op | shape | dtype | CPU 1t ms | CPU 16t ms | GPU ms | GPU+transfers ms |") != NULL);
+        /* gaussian 640: CPU 0.6 ms, GPU 0.05 ms -> 12x, with transfers 0.4 ms -> 1.5x */
+        CHECK(strstr(md, "| gaussian | 640x640 | uint8 | 6.000 | 0.6000 | 0.0500 | 0.4000 | 12.0x | 1.50x | 42.0% |"));
+        CHECK(strstr(md, "| label | 640x640 | uint8 | - | 1.200 | - | - | - | - | - |") != NULL);
+        CHECK(strstr(md, "## Crossovers") != NULL && strstr(md, "| gaussian | uint8 | 409600 | 3 |") != NULL);
+        CHECK(strstr(md, "| threshold | uint8 | never") != NULL);
+        CHECK(strstr(md, "## Seed pipeline") != NULL && strstr(md, "regionprops_table |") != NULL);
+        CHECK(strstr(md, "| 640x640 | cpu-Nt | 1.000 | 2.000 |") != NULL);
+        CHECK(strstr(md, "## Skipped cases") != NULL);
+        CHECK(strstr(md, "- binary_erosion (cuda, cuda+transfers; 6 cases):") != NULL);
+        CHECK(strstr(md, "GPU columns are absent") == NULL);
+        CHECK(strstr(md, "2970 GB/s") != NULL);
+        /* every table row has as many cells as its header */
+        int bad = 0, cols = -1;
+        for (char *line = md, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            size_t len = next ? (size_t)(next - line) : strlen(line);
+            if (next)
+                next++;
+            if (line[0] != '|') {
+                cols = -1;
+                continue;
+            }
+            int n = 0;
+            for (size_t i = 0; i < len; i++)
+                n += line[i] == '|';
+            if (cols < 0)
+                cols = n;
+            else
+                bad += n != cols;
+        }
+        CHECK_MSG(bad == 0, "%d table rows with a wrong cell count", bad);
+    }
+    free(md);
+    tp_bench_report_free(&r);
+
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_report_derive(&r));
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &r, path));
+    md = slurp(path);
+    CHECK(md && strstr(md, "**GPU columns are absent**: no usable CUDA device: none here") != NULL);
+    CHECK(md && strstr(md, "GPU ms") == NULL && strstr(md, "## Crossovers") == NULL);
+    CHECK(md && strstr(md, "| gaussian | 2048x2048 | uint8 | 60.000 | 6.000 | 10.0x |") != NULL);
+    free(md);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+static int test_html(void)
+{
+    tp_bench_report r;
+    fake_report(&r, 1);
+    CHECK_OK(tp_bench_report_derive(&r));
+    const char *path = tmp_path("report.html");
+    CHECK_OK(tp_bench_write_html(tp_test_ctx, &r, path));
+    char *h = slurp(path);
+    CHECK(h != NULL);
+    if (h) {
+        CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0 && strstr(h, "</html>") != NULL);
+        /* self-contained: no script, no external stylesheet, no fetched resource */
+        CHECK(strstr(h, "<script") == NULL && strstr(h, "<link") == NULL && strstr(h, "src=") == NULL);
+        CHECK(strstr(h, "http://") == NULL && strstr(h, "https://") == NULL && strstr(h, "url(") == NULL);
+        /* speedup (device-resident, with transfers), pipeline stages, fraction of copy bandwidth */
+        CHECK(count_of(h, "<svg") == 4 && count_of(h, "</svg>") == 4);
+        CHECK(count_of(h, "<table") == count_of(h, "</table>") && count_of(h, "<tr>") == count_of(h, "</tr>"));
+        CHECK(count_of(h, "<ul>") == count_of(h, "</ul>") && count_of(h, "<li>") == count_of(h, "</li>"));
+        CHECK(strstr(h, "<h1>twinpix benchmark report</h1>") != NULL);
+        CHECK(strstr(h, "<td class=\"\"><b>36.000</b></td>") != NULL); /* the bold pipeline total */
+        CHECK(strstr(h, "<polyline") != NULL && strstr(h, "gaussian 640x640: 12.00x") != NULL);
+        CHECK(strstr(h, ">42.0%</text>") != NULL);
+        /* the skip reason "<yet>" is escaped, never raw markup */
+        CHECK(strstr(h, "&lt;yet&gt;") != NULL && strstr(h, "<yet>") == NULL);
+    }
+    free(h);
+    tp_bench_report_free(&r);
+
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_report_derive(&r));
+    path = tmp_path("report_cpu.html");
+    CHECK_OK(tp_bench_write_html(tp_test_ctx, &r, path));
+    h = slurp(path);
+    CHECK(h && strstr(h, "GPU columns are absent: no usable CUDA device: none here") != NULL);
+    CHECK(h && count_of(h, "<svg") == 1); /* the pipeline chart only */
+    free(h);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+static void scale_backend(tp_bench_report *r, const char *op, tp_bench_backend be, double f)
+{
+    for (int i = 0; i < r->nresults; i++)
+        if (!strcmp(r->results[i].op, op) && r->results[i].backend == be && !r->results[i].skipped)
+            r->results[i].t.median_ms *= f;
+}
+
+static int test_compare(void)
+{
+    tp_bench_report old, now;
+    fake_report(&old, 1);
+    CHECK_OK(tp_bench_report_derive(&old));
+    const char *p = tmp_path("old.json");
+    char old_path[256];
+    snprintf(old_path, sizeof old_path, "%s", p);
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &old, old_path));
+
+    fake_report(&now, 1);
+    scale_backend(&now, "gaussian", TP_BENCH_CUDA, 0.5);    /* 2x faster */
+    scale_backend(&now, "label", TP_BENCH_CPU_NT, 1.5);     /* slower */
+    scale_backend(&now, "threshold", TP_BENCH_CPU_NT, 1.02); /* within the noise band */
+    now.pipelines[1].total.median_ms *= 0.25;                /* cuda pipeline faster */
+    CHECK_OK(tp_bench_report_derive(&now));
+    CHECK_OK(tp_bench_report_compare(tp_test_ctx, &now, old_path));
+    int measured = 0;
+    for (int i = 0; i < now.nresults; i++)
+        measured += !now.results[i].skipped;
+    CHECK(now.ndeltas == measured + 3);
+    int faster = 0, slower = 0, same = 0;
+    for (int i = 0; i < now.ndeltas; i++) {
+        const tp_bench_delta *d = &now.deltas[i];
+        if (!strcmp(d->op, "gaussian") && !strcmp(d->backend, "cuda")) {
+            CHECK(d->verdict == -1 && fabs(d->ratio - 0.5) < 1e-12);
+            faster++;
+        } else if (!strcmp(d->op, "label")) {
+            CHECK(d->verdict == 1 && fabs(d->ratio - 1.5) < 1e-12);
+            slower++;
+        } else if (!strcmp(d->op, "pipeline:seed") && !strcmp(d->backend, "cuda")) {
+            CHECK(!strcmp(d->kind, "pipeline") && d->verdict == -1 && fabs(d->ratio - 0.25) < 1e-12);
+            faster++;
+        } else {
+            CHECK_MSG(d->verdict == 0, "%s %s: ratio %g", d->op, d->backend, d->ratio);
+            same++;
+        }
+    }
+    CHECK(faster == 4 && slower == 3 && same == now.ndeltas - 7);
+
+    /* the stdout table */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    tp_bench_print_comparison(&now, m);
+    fclose(m);
+    CHECK(buf && strstr(buf, "4 faster, 3 slower") != NULL);
+    CHECK(buf && count_of(buf, " slower\n") == 3 && count_of(buf, " faster\n") == 4);
+    free(buf);
+
+    /* and in report.md and bench.json */
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &now, tmp_path("cmp.md")));
+    char *md = slurp(tmp_path("cmp.md"));
+    CHECK(md && strstr(md, "## Compared with") && count_of(md, "**slower**") == 3 && count_of(md, "**faster**") == 4);
+    free(md);
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &now, tmp_path("cmp.json")));
+    char *text = slurp(tmp_path("cmp.json"));
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    const cJSON *cmp = root ? get(root, "comparison") : NULL;
+    CHECK(cmp && cJSON_GetArraySize(get(cmp, "entries")) == now.ndeltas);
+    cJSON_Delete(root);
+    free(text);
+
+    /* unreadable, not JSON, or another schema: an I/O error with the reason */
+    CHECK(tp_bench_report_compare(tp_test_ctx, &now, tmp_path("absent.json")) == TP_ERR_IO);
+    FILE *f = fopen(tmp_path("junk.json"), "w");
+    if (f) {
+        fputs("{\"schema_version\": \"other/9\", \"results\": []}", f);
+        fclose(f);
+    }
+    CHECK(tp_bench_report_compare(tp_test_ctx, &now, tmp_path("junk.json")) == TP_ERR_IO);
+    CHECK(strstr(tp_last_error(tp_test_ctx), "schema_version") != NULL);
+    tp_bench_report_free(&old);
+    tp_bench_report_free(&now);
+    return 0;
+}
+
+static int cleanup(void)
+{
+    if (!g_dir[0])
+        return 0;
+    if (getenv("TWINPIX_TEST_KEEP")) { /* keep the reports to look at them */
+        printf("  kept %s\n", g_dir);
+        return 0;
+    }
+    DIR *d = opendir(g_dir);
+    struct dirent *e;
+    char path[512];
+    int leftovers = 0;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            leftovers += strstr(e->d_name, ".tmp.") != NULL; /* an atomic write left behind */
+            snprintf(path, sizeof path, "%s/%s", g_dir, e->d_name);
+            unlink(path);
+        }
+    if (d)
+        closedir(d);
+    CHECK(leftovers == 0);
+    CHECK(rmdir(g_dir) == 0);
+    return 0;
+}
+
+TP_TESTS(T(test_stats), T(test_names_and_shapes), T(test_crossover), T(test_derive), T(test_json), T(test_markdown),
+         T(test_html), T(test_compare), T(cleanup))
