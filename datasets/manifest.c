@@ -2,13 +2,14 @@
  * shapes as twinpix loads them (tests/test_datasets.c loads every present file and checks them), listed
  * here so that `twinpix datasets` needs no decoding.
  *
- * The default image of `twinpix run` is the first present of:
- *   1. human_mitosis from the scikit-image data folder (fluorescent nuclei; fetched data, usually absent);
- *   2. skimage_human_mitosis_8bit from ../shared/datasets (the same image: 512x512 nuclei, CC0);
- *   3. ihc (Debian python3-skimage: real brightfield microscopy, RGB like the seed pipeline's input);
- *   4. cell (Debian: quantitative phase microscopy, one cell), 5. coins (Debian; not microscopy).
- * So a fresh Debian machine without ../shared runs on real microscopy (ihc), and CI with ../shared runs on
- * the nuclei image that the seed pipeline is about. TWINPIX_DATASET=name overrides the choice. */
+ * The default image of `twinpix run` is the project's own data, from Debian's python3-skimage: the first
+ * present of
+ *   1. human_mitosis (fluorescent nuclei; fetched data, usually absent from the Debian package);
+ *   2. ihc (real brightfield microscopy, RGB like the seed pipeline's input: channel 1 is taken);
+ *   3. cell (quantitative phase microscopy, one cell), 4. coins (not microscopy);
+ * and only then 5. skimage_human_mitosis_8bit from ../shared/datasets. The same command therefore runs on
+ * the same image on every Debian machine, with or without ../shared. TWINPIX_DATASET=name overrides it
+ * (e.g. TWINPIX_DATASET=skimage_human_mitosis_8bit for the nuclei image). */
 #include "datasets/datasets.h"
 
 #include <stdlib.h>
@@ -80,7 +81,7 @@ static const entry manifest[] = {
      TP_UINT8, "ImageJ stack ZYX, 37 pages, z-spacing 4 micron, big-endian"},
 };
 
-static const char *default_order[] = {"human_mitosis", "skimage_human_mitosis_8bit", "ihc", "cell", "coins"};
+static const char *default_order[] = {"human_mitosis", "ihc", "cell", "coins", "skimage_human_mitosis_8bit"};
 
 static const char *dir_of(const char *source)
 {
@@ -149,7 +150,7 @@ tp_status tp_dataset_default(tp_context *ctx, tp_dataset *out)
             if (strcmp(manifest[j].name, default_order[i]) == 0 && fill(&manifest[j], out))
                 return TP_OK;
     return tp_error(ctx, TP_ERR_IO,
-                    "dataset: no default image: none of human_mitosis, skimage_human_mitosis_8bit, ihc, cell, coins "
+                    "dataset: no default image: none of human_mitosis, ihc, cell, coins, skimage_human_mitosis_8bit "
                     "found in %s or %s (install python3-skimage or set TWINPIX_SKIMAGE_DATA)",
                     dir_of(SKI), dir_of(SHR));
 }
