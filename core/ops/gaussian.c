@@ -22,6 +22,10 @@ static tp_status check(tp_context *ctx, const tp_call *c)
     if (!tp_arg_is_none(c, "channel_axis")) {
         int64_t a = tp_arg_i64(c, "channel_axis");
         int nd = c->in[0]->ndim;
+        if (c->in[0]->channel_axis < 0)
+            return tp_error(ctx, TP_ERR_ARG,
+                            "gaussian: channel_axis: the image has no channel axis; mark it on the image "
+                            "(tp_image.channel_axis, or twinpix op --channel-axis-of-input 0:AX)");
         if (a < 0)
             a += nd;
         if (a != c->in[0]->channel_axis)
