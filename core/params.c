@@ -148,7 +148,8 @@ static bool in_choices(const char *choices, const char *v)
     return false;
 }
 
-/* matplotlib's named colours used by scikit-image (values /255 as matplotlib stores them). */
+/* scikit-image's named colours (skimage.color.colorlabel.color_dict: 3-decimal constants, e.g. green is
+ * 0.502, not 128/255), so a colour given by name equals the one scikit-image uses. */
 static const struct {
     const char *name;
     double rgb[3];
@@ -157,18 +158,18 @@ static const struct {
     {"blue", {0, 0, 1}},
     {"yellow", {1, 1, 0}},
     {"magenta", {1, 0, 1}},
-    {"green", {0, 128.0 / 255, 0}},
-    {"indigo", {75.0 / 255, 0, 130.0 / 255}},
-    {"darkorange", {1, 140.0 / 255, 0}},
+    {"green", {0, 0.502, 0}},
+    {"indigo", {0.294, 0, 0.51}},
+    {"darkorange", {1, 0.549, 0}},
     {"cyan", {0, 1, 1}},
-    {"pink", {1, 192.0 / 255, 203.0 / 255}},
-    {"yellowgreen", {154.0 / 255, 205.0 / 255, 50.0 / 255}},
+    {"pink", {1, 0.753, 0.796}},
+    {"yellowgreen", {0.604, 0.804, 0.196}},
     {"black", {0, 0, 0}},
     {"white", {1, 1, 1}},
-    {"gray", {128.0 / 255, 128.0 / 255, 128.0 / 255}},
+    {"gray", {0.502, 0.502, 0.502}},
     {"lime", {0, 1, 0}},
-    {"orange", {1, 165.0 / 255, 0}},
-    {"purple", {128.0 / 255, 0, 128.0 / 255}},
+    {"orange", {1, 0.647, 0}},
+    {"purple", {0.502, 0, 0.502}},
 };
 
 static bool parse_color(const char *s, double *rgb)
