@@ -229,6 +229,9 @@ tp_status tp_bench_report_derive(tp_bench_report *r);
  * both with times). Errors: TP_ERR_IO (unreadable, not JSON, another schema). */
 tp_status tp_bench_report_compare(tp_context *ctx, tp_bench_report *r, const char *old_json_path);
 void tp_bench_print_comparison(const tp_bench_report *r, FILE *f);
+/* Read a bench.json back (meta, results, pipeline, comparison) and derive speedups and crossovers, so its
+ * Markdown and HTML can be written again. Errors: TP_ERR_IO (unreadable, not JSON, another schema). */
+tp_status tp_bench_report_load(tp_context *ctx, tp_bench_report *r, const char *path);
 
 tp_status tp_bench_write_json(tp_context *ctx, const tp_bench_report *r, const char *path);
 tp_status tp_bench_write_markdown(tp_context *ctx, const tp_bench_report *r, const char *path);

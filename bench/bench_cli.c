@@ -20,6 +20,7 @@ typedef struct bench_args {
     const char *ops[MAX_OPS];
     const char *out_dir;
     const char *compare_with;
+    const char *render;
     int min_time_given;
     int list_only;
     int console;
@@ -34,6 +35,7 @@ static void usage(FILE *f)
             "                     [--out DIR] [--compare-with OLD.json] [--min-time S] [--threads N]\n"
             "                     [--dtype uint8|uint16|float32] [--no-pipeline] [--pipeline-only] [--device N]\n"
             "                     [--no-rotate] [--list] [--console] [--benchmark_FLAG=VALUE]...\n"
+            "       twinpix bench --render BENCH.json [--out DIR] [--compare-with OLD.json]\n"
             "\n"
             "Benchmark every op (from the op descriptors: sizes, first parameter case, input kind) and the seed\n"
             "pipeline on the CPU (1 thread and all threads) and the GPU (data on the device, and host in/host out\n"
@@ -54,6 +56,8 @@ static void usage(FILE *f)
             "  --threads N       threads of cpu-Nt (default: all)\n"
             "  --dtype T         dtype of intensity inputs (default uint8)\n"
             "  --no-rotate       cuda: one input set even when it fits in L2 (hot-cache figures)\n"
+            "  --render F        run nothing: write report.md and report.html again from a bench.json\n"
+            "                    (into --out DIR, default F's folder), with --compare-with if given\n"
             "  --list            print the cases and exit\n"
             "  --console         also print Google Benchmark's console table on stderr\n"
             "  --benchmark_*     passed to Google Benchmark (e.g. --benchmark_filter=gaussian)\n"
@@ -160,7 +164,7 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->gb_argv[a->gb_argc++] = argv[i];
         } else if (!strcmp(o, "--op") || !strcmp(o, "--size") || !strcmp(o, "--backend") || !strcmp(o, "--out") ||
                    !strcmp(o, "--compare-with") || !strcmp(o, "--min-time") || !strcmp(o, "--threads") ||
-                   !strcmp(o, "--dtype") || !strcmp(o, "--device")) {
+                   !strcmp(o, "--dtype") || !strcmp(o, "--device") || !strcmp(o, "--render")) {
             if (!need_value(i, argc, argv))
                 return TP_EXIT_USAGE;
             const char *v = argv[++i];
@@ -194,6 +198,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
                 a->out_dir = v;
             } else if (!strcmp(o, "--compare-with")) {
                 a->compare_with = v;
+            } else if (!strcmp(o, "--render")) {
+                a->render = v;
             } else if (!strcmp(o, "--min-time")) {
                 cfg->min_time_s = strtod(v, &end);
                 if (*end || !(cfg->min_time_s > 0) || cfg->min_time_s > 3600) {
@@ -400,6 +406,56 @@ static int list_cases(tp_context *ctx, bench_args *a, tp_bench_report *r)
     return TP_EXIT_OK;
 }
 
+/* --render: the reports of an existing bench.json, written again (after a change of the writers, or to add
+ * a comparison); nothing is measured. */
+static int render_only(tp_context *ctx, const bench_args *a)
+{
+    tp_bench_report *r = malloc(sizeof *r);
+    if (!r)
+        return TP_EXIT_ERROR;
+    int rc = TP_EXIT_OK;
+    char dir[4096], path[4200];
+    if (a->out_dir) {
+        snprintf(dir, sizeof dir, "%s", a->out_dir);
+    } else {
+        snprintf(dir, sizeof dir, "%s", a->render);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+    }
+    if (tp_bench_report_load(ctx, r, a->render) ||
+        (a->compare_with && tp_bench_report_compare(ctx, r, a->compare_with))) {
+        fprintf(stderr, "twinpix bench: %s\n", tp_last_error(ctx));
+        rc = TP_EXIT_IO;
+    } else if (mkdir_p(dir)) {
+        fprintf(stderr, "twinpix bench: cannot create the folder '%s': %s\n", dir, strerror(errno));
+        rc = TP_EXIT_IO;
+    } else {
+        snprintf(path, sizeof path, "%s/report.md", dir);
+        tp_status st = tp_bench_write_markdown(ctx, r, path);
+        snprintf(path, sizeof path, "%s/report.html", dir);
+        if (!st)
+            st = tp_bench_write_html(ctx, r, path);
+        if (!st && a->compare_with) {
+            snprintf(path, sizeof path, "%s/bench.json", dir);
+            st = tp_bench_write_json(ctx, r, path);
+            tp_bench_print_comparison(r, stdout);
+        }
+        if (st) {
+            fprintf(stderr, "twinpix bench: %s\n", tp_last_error(ctx));
+            rc = TP_EXIT_IO;
+        } else {
+            fprintf(stderr, "twinpix bench: wrote %s/{report.md,report.html%s}\n", dir,
+                    a->compare_with ? ",bench.json" : "");
+        }
+    }
+    tp_bench_report_free(r);
+    free(r);
+    return rc;
+}
+
 int tp_bench_main(int argc, char **argv)
 {
     bench_args a;
@@ -410,6 +466,11 @@ int tp_bench_main(int argc, char **argv)
     if (tp_context_create(&ctx)) {
         fprintf(stderr, "twinpix bench: cannot create a context\n");
         return TP_EXIT_ERROR;
+    }
+    if (a.render) {
+        rc = render_only(ctx, &a);
+        tp_context_destroy(ctx);
+        return rc;
     }
     tp_bench_report *r = malloc(sizeof *r);
     if (!r) {

@@ -554,13 +554,16 @@ static tp_status add_rotation_sets(tp_bench_runner *r)
     }
     const tp_backend *dev = tp_backend_get(TP_BACKEND_CUDA);
     tp_status st = TP_ERR_DEVICE_NOMEM;
-    for (; want > 1 && st == TP_ERR_DEVICE_NOMEM; want /= 2) /* fewer copies is still a valid measurement */
+    while (want > 1) {
         st = dev->alloc(r->ctx, (size_t)((want - 1) * set_bytes), &r->block);
-    if (st == TP_ERR_DEVICE_NOMEM || want <= 1)
+        if (st != TP_ERR_DEVICE_NOMEM)
+            break;
+        want /= 2; /* fewer copies is still a valid measurement */
+    }
+    if (want <= 1 || st == TP_ERR_DEVICE_NOMEM)
         return TP_OK;
     if (st)
         return st;
-    want *= 2; /* undo the loop's last halving */
     tp_image *im = realloc(r->dev, (size_t)(want * r->n_in) * sizeof *im);
     if (!im)
         return tp_error(r->ctx, TP_ERR_NOMEM, "bench: out of host memory");

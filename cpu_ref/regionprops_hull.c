@@ -22,6 +22,10 @@ typedef __int128 i128;
 
 static int64_t floor_div(i128 a, i128 b) /* b > 0 */
 {
+    if (a >= INT64_MIN && a <= INT64_MAX && b <= INT64_MAX) { /* the usual case: no 128-bit division */
+        int64_t x = (int64_t)a, y = (int64_t)b, q = x / y;
+        return q - (x % y != 0 && x < 0);
+    }
     i128 q = a / b;
     if (a % b != 0 && a < 0)
         q--;
@@ -235,7 +239,7 @@ typedef struct rp_hull3 {
     uint32_t mark;
 } rp_hull3;
 
-static void hull3_free(rp_hull3 *H)
+void rp_hull3_free(rp_hull3 *H)
 {
     if (!H)
         return;
@@ -246,22 +250,12 @@ static void hull3_free(rp_hull3 *H)
     free(H);
 }
 
-void rp_work_free(rp_work *w)
-{
-    rp_buf_free(&w->mask);
-    rp_buf_free(&w->queue);
-    rp_buf_free(&w->vals);
-    rp_buf_free(&w->rows);
-    rp_buf_free(&w->pts);
-    rp_buf_free(&w->chain);
-    rp_buf_free(&w->extra);
-    hull3_free(w->hull);
-    w->hull = NULL;
-}
-
 typedef enum { QH_OK = 0, QH_FLAT, QH_NOMEM, QH_INTERNAL } qh_result;
 
-static int64_t dist3(const qh_face *f, const int64_t *p) { return f->n[0] * p[0] + f->n[1] * p[1] + f->n[2] * p[2] - f->d; }
+static int64_t dist3(const qh_face *f, const int64_t *p)
+{
+    return f->n[0] * p[0] + f->n[1] * p[1] + f->n[2] * p[2] - f->d;
+}
 
 static void set_plane(qh_face *f, int64_t (*P)[3])
 {

@@ -85,6 +85,8 @@ enum { IS_SUM = 1, IS_MINMAX = 2, IS_WEIGHTED = 4 };
             const rp_run *q = &runs[r->first + i];                                                         \
             const T *p = img + q->line * g->W + q->x0;                                                     \
             int64_t len = q->len;                                                                          \
+            if (i + 4 < r->nruns) /* runs sit on different rows: fetch ahead */                            \
+                __builtin_prefetch(img + q[4].line * g->W + q[4].x0);                                      \
             if (what & IS_MINMAX) {                                                                        \
                 for (int64_t k = 0; k < len; k++) {                                                        \
                     lo = p[k] < lo ? p[k] : lo;                                                            \
@@ -137,17 +139,19 @@ RP_ISTATS_FN(istats_f32, float, double, 1)
 RP_ISTATS_FN(istats_f64, double, double, 1)
 
 /* The region's intensities in raster order, as double (or float for float32 images). */
-#define RP_GATHER_FN(NAME, T, OUT_T)                                                                               \
-    static void NAME(const void *data, const rp_geom *g, const rp_region *r, const rp_run *runs, OUT_T *out)      \
-    {                                                                                                              \
-        const T *img = data;                                                                                       \
-        int64_t n = 0;                                                                                             \
-        for (int64_t i = 0; i < r->nruns; i++) {                                                                   \
-            const rp_run *q = &runs[r->first + i];                                                                 \
-            const T *p = img + q->line * g->W + q->x0;                                                             \
-            for (int64_t k = 0; k < q->len; k++)                                                                   \
-                out[n++] = (OUT_T)p[k];                                                                            \
-        }                                                                                                          \
+#define RP_GATHER_FN(NAME, T, OUT_T)                                                                       \
+    static void NAME(const void *data, const rp_geom *g, const rp_region *r, const rp_run *runs, OUT_T *out) \
+    {                                                                                                      \
+        const T *img = data;                                                                               \
+        int64_t n = 0;                                                                                     \
+        for (int64_t i = 0; i < r->nruns; i++) {                                                           \
+            const rp_run *q = &runs[r->first + i];                                                         \
+            const T *p = img + q->line * g->W + q->x0;                                                     \
+            if (i + 4 < r->nruns)                                                                          \
+                __builtin_prefetch(img + q[4].line * g->W + q[4].x0);                                      \
+            for (int64_t k = 0; k < q->len; k++)                                                           \
+                out[n++] = (OUT_T)p[k];                                                                    \
+        }                                                                                                  \
     }
 RP_GATHER_FN(gather_u8, uint8_t, double)
 RP_GATHER_FN(gather_i8, int8_t, double)

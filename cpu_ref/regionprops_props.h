@@ -52,7 +52,9 @@ enum {
     RP_NEED_IMINMAX = 1u << 7,
     RP_NEED_IMEAN = 1u << 8,
     RP_NEED_ISTD = 1u << 9,
-    RP_NEED_IWEIGHTED = 1u << 10
+    RP_NEED_IWEIGHTED = 1u << 10,
+    RP_NEED_CENTROID = 1u << 11, /* centroid, centroid_local */
+    RP_NEED_EQUIV_DIAMETER = 1u << 12
 };
 
 typedef enum rp_ncols_kind { RP_COLS_ONE = 0, RP_COLS_NDIM, RP_COLS_2NDIM, RP_COLS_SEVEN } rp_ncols_kind;
@@ -110,13 +112,13 @@ typedef struct rp_work {
     rp_buf mask;    /* padded region mask (euler, perimeter, filled) */
     rp_buf queue;   /* flood fill */
     rp_buf vals;    /* gathered intensities */
-    rp_buf rows;    /* per-row extremes, convex image rows */
-    rp_buf pts;     /* hull candidate points */
-    rp_buf chain;   /* 2D hull chains */
-    rp_buf extra;   /* 3D convex image helpers */
+    rp_buf rows;    /* 2D: per-row extremes and convex image rows; 3D: convex image lines */
+    rp_buf chain;   /* 2D: hull chains; 3D: facet planes */
+    rp_buf extra;   /* 3D: convex image extents along y and z */
     struct rp_hull3 *hull; /* 3D hull workspace */
 } rp_work;
 void rp_work_free(rp_work *w);
+void rp_hull3_free(struct rp_hull3 *h); /* NULL is fine */
 
 /* ---- the values of one region (those that were asked for) ---- */
 typedef struct rp_values {

@@ -5,7 +5,6 @@
  * and the runs are grouped by region with a stable counting sort. */
 #include "cpu_ref/regionprops_props.h"
 
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,18 @@ void rp_buf_free(rp_buf *b)
     free(b->p);
     b->p = NULL;
     b->cap = 0;
+}
+
+void rp_work_free(rp_work *w)
+{
+    rp_buf_free(&w->mask);
+    rp_buf_free(&w->queue);
+    rp_buf_free(&w->vals);
+    rp_buf_free(&w->rows);
+    rp_buf_free(&w->chain);
+    rp_buf_free(&w->extra);
+    rp_hull3_free(w->hull);
+    w->hull = NULL;
 }
 
 typedef struct run_list {
@@ -58,21 +69,8 @@ static inline void push_run(run_list *l, int64_t line, int64_t x0, int64_t len, 
     {                                                                                                              \
         for (int64_t line = line0; line < line1 && !out->failed; line++) {                                         \
             const T *p = (const T *)data + line * W;                                                               \
-            int64_t x = 0, plain = 0; /* below `plain`, test pixel by pixel */                                 \
+            int64_t x = 0;                                                                                         \
             while (x < W) {                                                                                        \
-                /* background comes in long stretches: skip all-zero blocks of 16 (the OR vectorises) */          \
-                while (x >= plain && x + 16 <= W) {                                                                \
-                    T any = 0;                                                                                     \
-                    for (int k = 0; k < 16; k++)                                                                   \
-                        any |= p[x + k];                                                                           \
-                    if (any) {                                                                                     \
-                        plain = x + 16;                                                                            \
-                        break;                                                                                     \
-                    }                                                                                              \
-                    x += 16;                                                                                       \
-                }                                                                                                  \
-                if (x >= W)                                                                                        \
-                    break;                                                                                         \
                 T v = p[x];                                                                                        \
                 if (!(v > 0)) {                                                                                    \
                     x++;                                                                                           \

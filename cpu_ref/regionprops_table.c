@@ -19,7 +19,6 @@
 #include "cpu_ref/regionprops_props.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +31,12 @@ static const rp_prop_info PROPS[RP_PROP_COUNT] = {
     {RP_AREA_CONVEX, "area_convex", RP_COLS_ONE, true, false, false, RP_NEED_HULL},
     {RP_AREA_FILLED, "area_filled", RP_COLS_ONE, true, false, false, RP_NEED_FILLED},
     {RP_BBOX, "bbox", RP_COLS_2NDIM, true, false, false, 0},
-    {RP_CENTROID, "centroid", RP_COLS_NDIM, false, false, false, 0},
-    {RP_CENTROID_LOCAL, "centroid_local", RP_COLS_NDIM, false, false, false, 0},
+    {RP_CENTROID, "centroid", RP_COLS_NDIM, false, false, false, RP_NEED_CENTROID},
+    {RP_CENTROID_LOCAL, "centroid_local", RP_COLS_NDIM, false, false, false, RP_NEED_CENTROID},
     {RP_CENTROID_WEIGHTED, "centroid_weighted", RP_COLS_NDIM, false, false, true, RP_NEED_IWEIGHTED},
     {RP_ECCENTRICITY, "eccentricity", RP_COLS_ONE, false, true, false, NEED_M2},
-    {RP_EQUIVALENT_DIAMETER, "equivalent_diameter_area", RP_COLS_ONE, false, false, false, 0},
+    {RP_EQUIVALENT_DIAMETER, "equivalent_diameter_area", RP_COLS_ONE, false, false, false,
+     RP_NEED_EQUIV_DIAMETER},
     {RP_EULER_NUMBER, "euler_number", RP_COLS_ONE, true, false, false, RP_NEED_EULER},
     {RP_EXTENT, "extent", RP_COLS_ONE, false, false, false, 0},
     {RP_FERET_DIAMETER_MAX, "feret_diameter_max", RP_COLS_ONE, false, false, false, RP_NEED_FERET},
@@ -197,8 +197,10 @@ static tp_status measure(const rp_state *S, int64_t i, rp_work *w, rp_values *v,
         v->bbox[a - first + nd] = r->hi[a] + 1;
         v->area_bbox *= r->hi[a] - r->lo[a] + 1;
     }
-    centroids(g, r, S->runs, v);
-    v->equivalent_diameter = pow((double)(2 * nd * r->area) / M_PI, 1.0 / nd);
+    if (S->needs & RP_NEED_CENTROID)
+        centroids(g, r, S->runs, v);
+    if (S->needs & RP_NEED_EQUIV_DIAMETER) /* numpy's float64 ** is C's pow, not sqrt */
+        v->equivalent_diameter = pow((double)(2 * nd * r->area) / M_PI, 1.0 / nd);
     v->extent = (double)r->area / (double)v->area_bbox;
     rp_moment_props(g, r, S->runs, S->needs, v);
     tp_status st = rp_hull_props(g, r, S->runs, S->needs, w, v, f);

@@ -1,11 +1,11 @@
 /*
- * threshold_otsu: skimage.filters.threshold_otsu (0.19.3); the rules are in cpu_ref/otsu.h. The result is a
- * 1-element float64 image holding the threshold (an integer bin's value for integer images, the float32
- * centre widened to float64 for float32 images).
+ * threshold_otsu: skimage.filters.threshold_otsu (0.26 on numpy 2); the rules are in cpu_ref/otsu.h. The
+ * result is a 1-element float64 image holding the threshold (an integer bin's value for integer images, the
+ * float32 centre widened to float64 for float32 images).
  *
  * Counting is integer, so threads count into private histograms (or one shared histogram with atomic
- * increments when the bins are many) and the merge is exact in any order; the float64 sums of the choice
- * run sequentially over the bins, as numpy's cumsum does.
+ * increments when the bins are many) and the merge is exact in any order; the float32 weights and the
+ * class sums of the choice run sequentially over the bins, as numpy's cumsum does.
  */
 #include "cpu_ref/cpu_ops.h"
 #include "cpu_ref/otsu.h"
@@ -21,57 +21,87 @@ enum {
 
 /* ---- rules shared with the CUDA backend (cpu_ref/otsu.h) ---- */
 
-void tp_otsu_edges_f64(double first, double last, int64_t nbins, double *edges)
+int tp_otsu_edges_f64(double first, double last, int64_t nbins, double *edges)
 {
-    /* np.linspace: step = (stop - start) / div; y = arange * step + start; y[-1] = stop; a zero step
-     * (a denormal range) divides first instead */
-    const double delta = last - first, step = delta / (double)nbins;
-    for (int64_t i = 0; i < nbins; i++)
-        edges[i] = (step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) + first;
-    edges[nbins] = last;
+    int bad = 0;
+    for (int64_t i = 0; i <= nbins; i++) {
+        edges[i] = tp_otsu_edge_f64(first, last, nbins, i);
+        bad |= i > 0 && !(edges[i - 1] < edges[i]);
+    }
+    return bad ? -1 : 0;
 }
 
-void tp_otsu_edges_f32(float first, float last, int64_t nbins, float *edges)
+int tp_otsu_edges_f32(float first, float last, int64_t nbins, float *edges)
 {
-    const double delta = (double)last - (double)first, step = delta / (double)nbins;
-    for (int64_t i = 0; i < nbins; i++)
-        edges[i] = (float)((step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) + (double)first);
-    edges[nbins] = last;
+    int bad = 0;
+    for (int64_t i = 0; i <= nbins; i++) {
+        edges[i] = tp_otsu_edge_f32(first, last, nbins, i);
+        bad |= i > 0 && !(edges[i - 1] < edges[i]);
+    }
+    return bad ? -1 : 0;
 }
 
-int64_t tp_otsu_select(const int64_t *counts, const double *centres, int64_t n)
+/* np.argmax: the first NaN, else the first maximum. */
+static inline int better(double v, double best)
 {
-    double *w2 = malloc((size_t)n * sizeof(double)), *m2 = malloc((size_t)n * sizeof(double));
-    if (!w2 || !m2) {
+    return !isnan(best) && (v > best || isnan(v));
+}
+
+/* The class weights (float32) and sums from the end, as numpy's cumsum over the reversed arrays. */
+static void upper_sums(const int64_t *counts, const double *centres, int64_t n, int f32, float *w2, double *s2)
+{
+    float w = 0.0f, s32 = 0.0f;
+    double s64 = 0.0;
+    for (int64_t i = n - 1; i >= 0; i--) {
+        const float c = (float)counts[i]; /* counts.astype(float32): rounds past 2^24 */
+        w = i == n - 1 ? c : w + c;
+        w2[i] = w;
+        if (f32) {
+            const float t = tp_otsu_term_f32(c, (float)centres[i]);
+            s32 = i == n - 1 ? t : s32 + t;
+            s2[i] = s32;
+        } else {
+            const double t = tp_otsu_term_f64(c, centres[i]);
+            s64 = i == n - 1 ? t : s64 + t;
+            s2[i] = s64;
+        }
+    }
+}
+
+int64_t tp_otsu_select(const int64_t *counts, const double *centres, int64_t n, int f32)
+{
+    float *w2 = malloc((size_t)n * sizeof(float));
+    double *s2 = malloc((size_t)n * sizeof(double));
+    if (!w2 || !s2) {
         free(w2);
-        free(m2);
+        free(s2);
         return -1;
     }
-    /* backward class: cumsum over the reversed arrays, then divided */
-    double w = 0.0, s = 0.0;
-    for (int64_t i = n - 1; i >= 0; i--) {
-        double cnt = (double)counts[i];
-        w = i == n - 1 ? cnt : w + cnt;
-        s = i == n - 1 ? cnt * centres[i] : s + cnt * centres[i];
-        w2[i] = w;
-        m2[i] = s / w;
-    }
-    /* forward class, and the variance of each split, keeping the first maximum (np.argmax) */
+    upper_sums(counts, centres, n, f32, w2, s2);
+    /* the lower class from the start, and the variance of each split, keeping the first maximum */
     int64_t best = 0;
-    double best_v = 0.0, w1 = 0.0, s1 = 0.0;
+    double best_v = 0.0, s64 = 0.0;
+    float w1 = 0.0f, s32 = 0.0f;
     for (int64_t i = 0; i < n - 1; i++) {
-        double cnt = (double)counts[i];
-        w1 = i == 0 ? cnt : w1 + cnt;
-        s1 = i == 0 ? cnt * centres[i] : s1 + cnt * centres[i];
-        double d = s1 / w1 - m2[i + 1];
-        double v = (w1 * w2[i + 1]) * (d * d);
-        if (i == 0 || (!isnan(best_v) && (v > best_v || isnan(v)))) {
+        const float c = (float)counts[i];
+        w1 = i == 0 ? c : w1 + c;
+        double v;
+        if (f32) {
+            const float t = tp_otsu_term_f32(c, (float)centres[i]);
+            s32 = i == 0 ? t : s32 + t;
+            v = (double)tp_otsu_variance_f32(w1, s32, w2[i + 1], (float)s2[i + 1]);
+        } else {
+            const double t = tp_otsu_term_f64(c, centres[i]);
+            s64 = i == 0 ? t : s64 + t;
+            v = tp_otsu_variance_f64(w1, s64, w2[i + 1], s2[i + 1]);
+        }
+        if (i == 0 || better(v, best_v)) {
             best = i;
             best_v = v;
         }
     }
     free(w2);
-    free(m2);
+    free(s2);
     return best;
 }
 
@@ -155,7 +185,7 @@ typedef struct hist_job {
     const double *e64;          /* float64 images: edges */
     const float *e32;           /* float32 images: edges */
     double flo;
-    double norm;
+    double span;                /* float images: max - min, rounded to the image dtype */
 } hist_job;
 
 static inline void bump(int64_t *h, int64_t b, int shared)
@@ -173,20 +203,21 @@ static inline void bump(int64_t *h, int64_t b, int shared)
             bump(h, (int64_t)a[i] - j->lo, shared);                                                                   \
     } while (0)
 
-/* Float samples: the first guess int((x - min) * norm) for a block at once (vectorised; the guess is below
- * nbins + 1 <= 2^24 + 1, so int32 holds it), then numpy's corrections one sample at a time. */
-#define FLOAT_CHUNK(T, E, FIRST, NORM, CORRECT)                                                                       \
+/* Float samples: numpy 2's first guess (tp_otsu_guess_*: int((x - min) / span * nbins)) for a block at once
+ * (vectorised; the guess is at most nbins <= 2^24, so int32 holds it), then numpy's corrections one sample
+ * at a time. */
+#define FLOAT_CHUNK(T, E, FIRST, SPAN, CORRECT)                                                                       \
     do {                                                                                                              \
         enum { BLOCK = 256 };                                                                                         \
         const T *a = (const T *)j->data;                                                                              \
-        const T first = (FIRST), norm = (NORM);                                                                       \
+        const T first = (FIRST), span = (SPAN), fnb = (T)j->nbins;                                                    \
         const int64_t nb = j->nbins;                                                                                  \
         int32_t guess[BLOCK];                                                                                         \
         for (int64_t b0 = i0; b0 < i1; b0 += BLOCK) {                                                                 \
             int m = i1 - b0 < BLOCK ? (int)(i1 - b0) : BLOCK;                                                         \
             for (int q = 0; q < m; q++) {                                                                             \
-                T d = a[b0 + q] - first;                                                                              \
-                guess[q] = (int32_t)(d * norm);                                                                       \
+                T d = a[b0 + q] - first, r = d / span;                                                                \
+                guess[q] = (int32_t)(r * fnb);                                                                        \
             }                                                                                                         \
             for (int q = 0; q < m; q++)                                                                               \
                 bump(h, CORRECT(a[b0 + q], guess[q], (E), nb), shared);                                               \
@@ -204,8 +235,8 @@ static void count_chunk(const hist_job *j, int64_t i0, int64_t i1, int64_t *h, i
     case TP_UINT32: INT_CHUNK(uint32_t); break;
     case TP_INT32: INT_CHUNK(int32_t); break;
     case TP_INT64: INT_CHUNK(int64_t); break;
-    case TP_FLOAT32: FLOAT_CHUNK(float, j->e32, (float)j->flo, (float)j->norm, tp_otsu_correct_f32); break;
-    case TP_FLOAT64: FLOAT_CHUNK(double, j->e64, j->flo, j->norm, tp_otsu_correct_f64); break;
+    case TP_FLOAT32: FLOAT_CHUNK(float, j->e32, (float)j->flo, (float)j->span, tp_otsu_correct_f32); break;
+    case TP_FLOAT64: FLOAT_CHUNK(double, j->e64, j->flo, j->span, tp_otsu_correct_f64); break;
     default: break;
     }
 }
@@ -257,7 +288,7 @@ static tp_status otsu_int(tp_context *ctx, const tp_image *in, int64_t lo, int64
     tp_status st = count_bins(ctx, &j, counts);
     for (int64_t i = 0; i < nbins && !st; i++)
         centres[i] = (double)(lo + i); /* np.arange(min, max + 1), an int64 array */
-    int64_t k = st ? 0 : tp_otsu_select(counts, centres, nbins);
+    int64_t k = st ? 0 : tp_otsu_select(counts, centres, nbins, 0);
     if (!st && k < 0)
         st = tp_error(ctx, TP_ERR_NOMEM, "threshold_otsu: out of host memory");
     if (!st)
@@ -283,23 +314,28 @@ static tp_status otsu_float(tp_context *ctx, const tp_image *in, double lo, doub
         return TP_ERR_NOMEM;
     }
     hist_job j = {in->data, in->dtype, tp_image_count(in), nbins, 0, NULL, NULL, lo, 0};
+    int bad;
     if (f32) {
         float *e = edges;
-        tp_otsu_edges_f32((float)lo, (float)hi, nbins, e);
+        bad = tp_otsu_edges_f32((float)lo, (float)hi, nbins, e);
         for (int64_t i = 0; i < nbins; i++)
             centres[i] = (double)((e[i] + e[i + 1]) / 2.0f);
         j.e32 = e;
-        j.norm = (double)tp_otsu_norm_f32((float)lo, (float)hi, nbins);
+        j.span = (double)((float)hi - (float)lo);
     } else {
         double *e = edges;
-        tp_otsu_edges_f64(lo, hi, nbins, e);
+        bad = tp_otsu_edges_f64(lo, hi, nbins, e);
         for (int64_t i = 0; i < nbins; i++)
             centres[i] = (e[i] + e[i + 1]) / 2.0;
         j.e64 = e;
-        j.norm = tp_otsu_norm_f64(lo, hi, nbins);
+        j.span = hi - lo;
     }
-    tp_status st = count_bins(ctx, &j, counts);
-    int64_t k = st ? 0 : tp_otsu_select(counts, centres, nbins);
+    /* numpy 2 refuses bins narrower than the dtype can tell apart */
+    tp_status st = bad ? tp_error(ctx, TP_ERR_ARG, "threshold_otsu: nbins: expected at most as many bins as %s can "
+                                  "split the range [%.9g, %.9g] into, got %lld", tp_dtype_name(in->dtype), lo, hi,
+                                  (long long)nbins)
+                       : count_bins(ctx, &j, counts);
+    int64_t k = st ? 0 : tp_otsu_select(counts, centres, nbins, f32);
     if (!st && k < 0)
         st = tp_error(ctx, TP_ERR_NOMEM, "threshold_otsu: out of host memory");
     if (!st)

@@ -9,7 +9,8 @@
  *  - fused_2d: the common case (both of the last two axes filtered, nothing else): a block stages an input
  *    tile with its halo in shared memory as converted doubles, runs the vertical pass into a second shared
  *    tile (rounded to the output dtype, as the CPU stores it), then the horizontal pass straight to the
- *    output. The image is read once and written once; no intermediate image.
+ *    output. The image is read once and written once; no intermediate image. Each thread makes four
+ *    adjacent outputs at a time so that a tap costs half a shared-memory load per output (correlate4).
  *  - line: one pass along an axis whose elements are contiguous or close (inner stride < 8): a segment of a
  *    line plus its halo in shared memory.
  *  - column: one pass along an axis with a large inner stride: 32 adjacent lines at once, coalesced.
@@ -29,9 +30,10 @@ struct taps {
 };
 
 constexpr int kThreads = 256;
-constexpr int kLineSeg = 1024;     /* outputs per line task: 4 per thread */
-constexpr int kColTile = 64;       /* outputs along the axis per column task */
-constexpr int kFusedH = 16, kFusedW = 128; /* both multiples of 4 */
+constexpr int kLineSeg = 1024;            /* outputs per line task: 4 per thread */
+constexpr int kColTile = 64;              /* outputs along the axis per column task */
+constexpr int kFusedH = 16, kFusedW = 128; /* fused tile; both multiples of 4 */
+constexpr int kLoadBatch = 8;             /* loads in flight per thread while staging a tile */
 constexpr size_t kMaxShared = 200 * 1024; /* opt-in dynamic shared memory we allow ourselves (sm_90: 227 KB) */
 
 /* The output type of an input type: float32 stays float32, everything else becomes float64. */
@@ -74,9 +76,17 @@ __global__ void __launch_bounds__(kThreads)
         int64_t o = line / inner, c = line % inner, base = o * len * inner + c;
         int64_t n = len - i0 < kLineSeg ? len - i0 : kLineSeg;
         __syncthreads(); /* the previous task is done with x (and the taps are staged) */
-        for (int64_t k = threadIdx.x; k < n + 2 * r; k += blockDim.x) {
-            int64_t m = tp_border_index(i0 - r + k, len, (tp_border)mode);
-            x[k] = m < 0 ? cval : load(src, base + m * inner, cv);
+        for (int64_t k0 = threadIdx.x; k0 < n + 2 * r; k0 += kLoadBatch * blockDim.x) {
+            double v[kLoadBatch]; /* independent loads in flight, as in fused_2d */
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++) {
+                int64_t k = k0 + u * blockDim.x, m = tp_border_index(i0 - r + k, len, (tp_border)mode);
+                v[u] = k < n + 2 * r && m >= 0 ? load(src, base + m * inner, cv) : cval;
+            }
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++)
+                if (k0 + u * blockDim.x < n + 2 * r)
+                    x[k0 + u * blockDim.x] = v[u];
         }
         __syncthreads();
         /* four independent outputs per thread keep the double pipeline busy */
@@ -117,12 +127,19 @@ __global__ void __launch_bounds__(kThreads)
         int64_t col = ct * 32 + tx, l0 = lt * kColTile;
         bool col_ok = col < inner;
         __syncthreads();
-        for (int64_t k = ty; k < rows; k += 8) {
-            int64_t m = tp_border_index(l0 - r + k, len, (tp_border)mode);
-            double v = 0.0;
-            if (col_ok)
-                v = m < 0 ? cval : load(src, (o * len + m) * inner + col, cv);
-            tile[k * 32 + tx] = v;
+        for (int64_t k0 = ty; k0 < rows; k0 += 8 * kLoadBatch) {
+            double v[kLoadBatch]; /* independent loads in flight, as in fused_2d */
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++) {
+                int64_t k = k0 + 8 * u, m = tp_border_index(l0 - r + k, len, (tp_border)mode);
+                v[u] = 0.0;
+                if (col_ok && k < rows)
+                    v[u] = m < 0 ? cval : load(src, (o * len + m) * inner + col, cv);
+            }
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++)
+                if (k0 + 8 * u < rows)
+                    tile[(k0 + 8 * u) * 32 + tx] = v[u];
         }
         __syncthreads();
         /* rows ty, ty+8, ..., ty+56 of the tile: eight independent sums per thread */
@@ -182,36 +199,57 @@ __device__ __forceinline__ int div_small(int a, int b, float inv_b)
 
 /* Four adjacent outputs of one line at once: at tap j each needs x[i-j] and x[i+j]; going from j to j-1 the
  * left window moves right by one and the right window left by one, so a step loads two values for four
- * outputs instead of eight (shared memory, not the double pipeline, was the limit). Every output still
- * adds its pairs from j = r down to 1: the same operations in the same order. `at(m)` reads line element
- * m; c is the element of output 0. */
-template <typename F>
-__device__ __forceinline__ void correlate4(F at, int c, const double *w, int r, double acc[4])
+ * outputs instead of eight (shared-memory bandwidth, not the double pipeline, was the limit). The windows
+ * are rotating register buffers: after t steps, left position q sits in slot (t + q) % 4 and right position
+ * q in slot (q - t) % 4, so with the steps unrolled by four every index is a constant and nothing moves.
+ * Every output still adds its pairs from j = r down to 1: the same operations in the same order. c points
+ * at output 0's sample; samples are `stride` apart. */
+template <int t>
+__device__ __forceinline__ void tap_step(double acc[4], double A[4], double B[4], const double *w, int &j,
+                                         const double *&next_l, const double *&next_r, int stride)
 {
-    double L[4], R[4];
+    const double wj = w[j];
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+        acc[q] += (A[(t + q) & 3] + B[(q - t) & 3]) * wj;
+    /* the last step loads samples 3 and 0, inside the tile, and never uses them */
+    A[t & 3] = *next_l;
+    B[(3 - t) & 3] = *next_r;
+    next_l += stride;
+    next_r -= stride;
+    j--;
+}
+
+__device__ __forceinline__ void correlate4(const double *c, int stride, const double *w, int r, double acc[4])
+{
+    double A[4], B[4];
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-        acc[q] = at(c + q) * w[0];
-        L[q] = at(c + q - r);
-        R[q] = at(c + q + r);
+        acc[q] = c[q * stride] * w[0];
+        A[q] = c[(q - r) * stride];
+        B[q] = c[(q + r) * stride];
     }
-#pragma unroll 2
-    for (int j = r; j >= 1; j--) {
-        const double wj = w[j];
-#pragma unroll
-        for (int q = 0; q < 4; q++)
-            acc[q] += (L[q] + R[q]) * wj;
-        if (j > 1) {
-            L[0] = L[1], L[1] = L[2], L[2] = L[3], L[3] = at(c + 4 - j);
-            R[3] = R[2], R[2] = R[1], R[1] = R[0], R[0] = at(c + j - 1);
-        }
+    const double *next_l = c + (4 - r) * stride, *next_r = c + (r - 1) * stride;
+    int j = r;
+    while (j >= 4) {
+        tap_step<0>(acc, A, B, w, j, next_l, next_r, stride);
+        tap_step<1>(acc, A, B, w, j, next_l, next_r, stride);
+        tap_step<2>(acc, A, B, w, j, next_l, next_r, stride);
+        tap_step<3>(acc, A, B, w, j, next_l, next_r, stride);
     }
+    if (j >= 1)
+        tap_step<0>(acc, A, B, w, j, next_l, next_r, stride);
+    if (j >= 1)
+        tap_step<1>(acc, A, B, w, j, next_l, next_r, stride);
+    if (j >= 1)
+        tap_step<2>(acc, A, B, w, j, next_l, next_r, stride);
 }
 
 /* ---- fused_2d: (batch, H, W), axis H then axis W, tiles of kFusedH x kFusedW outputs ----
- * The intermediate tile is stored de-interleaved by 4 (column c at (c % 4) * Q + c / 4), so the horizontal
- * pass, whose lanes own columns 4 apart, reads consecutive addresses. */
-__host__ __device__ constexpr int fused_quarter(int P) { return (P + 3) / 4; }
+ * Shared memory: the input tile (rows of P = kFusedW + 2 rx), the intermediate tile stored transposed
+ * (column-major, pitch kFusedH + 1) so the horizontal pass walks it like a column, and the output tile
+ * (pitch kFusedW + 1, over the input tile's space) for coalesced stores. */
+constexpr int kVPitch = kFusedH + 1, kOPitch = kFusedW + 1;
 
 template <typename T, typename O>
 __global__ void __launch_bounds__(kThreads)
@@ -221,9 +259,10 @@ __global__ void __launch_bounds__(kThreads)
 {
     extern __shared__ double sm[];
     const int P = kFusedW + 2 * rx; /* input tile pitch */
-    const int Q = fused_quarter(P), PT = 4 * Q; /* intermediate tile: 4 planes of Q */
     const float inv_p = 1.0f / (float)P;
-    double *wy = sm, *wx = wy + (ry + 1), *tin = wx + (rx + 1), *tv = tin + (kFusedH + 2 * ry) * P;
+    const int in_total = (kFusedH + 2 * ry) * P;
+    const int in_space = in_total > kFusedH * kOPitch ? in_total : kFusedH * kOPitch;
+    double *wy = sm, *wx = wy + (ry + 1), *tin = wx + (rx + 1), *tvt = tin + in_space, *tout = tin;
     stage_taps(wy, twy, wdy, ry);
     stage_taps(wx, twx, wdx, rx);
     const bool constant = mode == TP_BORDER_CONSTANT;
@@ -232,55 +271,65 @@ __global__ void __launch_bounds__(kThreads)
         int64_t tw_ = task % ntw, rest = task / ntw, th = rest % nth, b = rest / nth;
         int64_t y0 = th * kFusedH, x0 = tw_ * kFusedW;
         const T *img = src + b * H * W;
-        __syncthreads();
+        __syncthreads(); /* the previous task's output tile has been stored */
         /* input rows y0-ry .. y0+kFusedH+ry, columns x0-rx .. x0+kFusedW+rx, each mapped by the border rule:
          * a halo column that maps to column m then yields exactly the vertical result of column m, which is
-         * what scipy's horizontal pass extends with (except constant mode, handled below) */
-        const int in_rows = kFusedH + 2 * ry;
-        for (int k = threadIdx.x; k < in_rows * P; k += blockDim.x) {
-            int rr = div_small(k, P, inv_p), cc = k - rr * P;
-            int64_t my = tp_border_index(y0 - ry + rr, H, (tp_border)mode);
-            int64_t mx = tp_border_index(x0 - rx + cc, W, (tp_border)mode);
-            tin[k] = (my < 0 || mx < 0) ? cval : load(img, my * W + mx, cv);
+         * what scipy's horizontal pass extends with (except constant mode, handled below). Batches of
+         * kLoadBatch independent loads per thread keep L2 latency hidden. */
+        for (int k0 = threadIdx.x; k0 < in_total; k0 += kLoadBatch * blockDim.x) {
+            double v[kLoadBatch];
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++) {
+                int k = k0 + u * blockDim.x;
+                v[u] = cval;
+                if (k < in_total) {
+                    int rr = div_small(k, P, inv_p), cc = k - rr * P;
+                    int64_t my = tp_border_index(y0 - ry + rr, H, (tp_border)mode);
+                    int64_t mx = tp_border_index(x0 - rx + cc, W, (tp_border)mode);
+                    if (my >= 0 && mx >= 0)
+                        v[u] = load(img, my * W + mx, cv);
+                }
+            }
+#pragma unroll
+            for (int u = 0; u < kLoadBatch; u++)
+                if (k0 + u * (int)blockDim.x < in_total)
+                    tin[k0 + u * blockDim.x] = v[u];
         }
         __syncthreads();
         /* vertical pass: a thread makes rows 4g .. 4g+3 of one column, rounded to the output dtype as the CPU
          * stores its intermediate */
-        const int vrows = H - y0 < kFusedH ? (int)(H - y0) : kFusedH;
         for (int k = threadIdx.x; k < (kFusedH / 4) * P; k += blockDim.x) {
             int g = div_small(k, P, inv_p), cc = k - g * P;
             int64_t gx = x0 - rx + cc;
-            double *out_col = tv + (cc & 3) * Q + (cc >> 2);
             double acc[4];
             if (constant && (gx < 0 || gx >= W)) { /* scipy extends the intermediate with cval itself */
                 acc[0] = acc[1] = acc[2] = acc[3] = cval;
             } else {
-                const double *col = tin + cc;
-                correlate4([col, P](int m) { return col[m * P]; }, 4 * g + ry, wy, ry, acc);
+                correlate4(tin + (4 * g + ry) * P + cc, P, wy, ry, acc);
 #pragma unroll
                 for (int q = 0; q < 4; q++)
                     acc[q] = (double)(O)acc[q];
             }
 #pragma unroll
             for (int q = 0; q < 4; q++)
-                if (4 * g + q < vrows)
-                    out_col[(4 * g + q) * PT] = acc[q];
+                tvt[cc * kVPitch + 4 * g + q] = acc[q];
         }
         __syncthreads();
-        /* horizontal pass: a thread makes columns 4c .. 4c+3 of one row, straight to the output */
+        /* horizontal pass: lanes take rows (consecutive addresses in the transposed tile), a thread makes
+         * columns 4c .. 4c+3 of its row into the output tile */
         for (int k = threadIdx.x; k < kFusedH * (kFusedW / 4); k += blockDim.x) {
-            int rr = k / (kFusedW / 4), c4 = 4 * (k % (kFusedW / 4));
-            int64_t gy = y0 + rr;
-            if (gy >= H)
-                continue;
-            const double *row = tv + rr * PT;
+            int rr = k % kFusedH, c4 = 4 * (k / kFusedH);
             double acc[4];
-            correlate4([row, Q](int m) { return row[(m & 3) * Q + (m >> 2)]; }, c4 + rx, wx, rx, acc);
-            O *orow = dst + (b * H + gy) * W + x0 + c4;
+            correlate4(tvt + (c4 + rx) * kVPitch + rr, kVPitch, wx, rx, acc);
 #pragma unroll
             for (int q = 0; q < 4; q++)
-                if (x0 + c4 + q < W)
-                    orow[q] = (O)acc[q];
+                tout[rr * kOPitch + c4 + q] = acc[q];
+        }
+        __syncthreads();
+        for (int k = threadIdx.x; k < kFusedH * kFusedW; k += blockDim.x) {
+            int rr = k / kFusedW, cc = k % kFusedW;
+            if (y0 + rr < H && x0 + cc < W)
+                dst[(b * H + y0 + rr) * W + x0 + cc] = (O)tout[rr * kOPitch + cc];
         }
     }
 }
@@ -362,9 +411,13 @@ static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const
 
 static size_t fused_shared(int64_t ry, int64_t rx)
 {
-    int64_t P = kFusedW + 2 * rx, PT = 4 * ((P + 3) / 4);
-    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (kFusedH + 2 * ry) * P + kFusedH * PT);
+    int64_t P = kFusedW + 2 * rx, in_total = (kFusedH + 2 * ry) * P;
+    int64_t in_space = in_total > kFusedH * kOPitch ? in_total : kFusedH * kOPitch;
+    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + in_space + P * kVPitch);
 }
+
+/* The fused kernel needs its tiles on chip. */
+static bool fused_fits(int64_t ry, int64_t rx) { return fused_shared(ry, rx) <= kMaxShared; }
 
 /* The whole filter for input type T: fused when it applies, else pass by pass through a scratch image. */
 template <typename T>
@@ -383,7 +436,7 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
         return TP_OK;
     }
     if (passes.size() == 2 && passes[0].axis == nd - 2 && passes[1].axis == nd - 1 &&
-        fused_shared(passes[0].r, passes[1].r) <= kMaxShared) {
+        fused_fits(passes[0].r, passes[1].r)) {
         int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
         size_t sh = fused_shared(passes[0].r, passes[1].r);
         tp_status st = allow_shared(ctx, gauss_fused_2d<T, O>, sh);
@@ -463,7 +516,7 @@ extern "C" tp_status tp_cuda_gaussian(tp_context *ctx, const tp_call *c)
     /* one scratch allocation: the intermediate image (unfused, two or more passes) and large weights */
     const int64_t n = tp_image_count(in);
     const bool fused_possible = passes.size() == 2 && passes[0].axis == in->ndim - 2 &&
-                                passes[1].axis == in->ndim - 1 && fused_shared(passes[0].r, passes[1].r) <= kMaxShared;
+                                passes[1].axis == in->ndim - 1 && fused_fits(passes[0].r, passes[1].r);
     const bool need_tmp = passes.size() >= 2 && !fused_possible;
     bool need_upload = false;
     for (const axis_pass &p : passes)

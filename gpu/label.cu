@@ -21,6 +21,15 @@
 
 namespace {
 
+/* A bool pixel: any nonzero byte is True, as the CPU reads bool images. */
+struct bool8 {
+    uint8_t b;
+    bool8() = default;
+    __host__ __device__ constexpr bool8(int v) : b((uint8_t)(v != 0)) {}
+    __device__ explicit operator long long() const { return b != 0; }
+    __device__ bool operator==(const bool8 &o) const { return (b != 0) == (o.b != 0); }
+};
+
 struct Geom {
     int64_t nz, ny, nx, n;
     int64_t ntz, nty, ntx, ntiles;
@@ -426,6 +435,50 @@ tp_status pick_parents(tp_context *ctx, const tp_image *in, tp_image *out, long 
                 : run_label<T, long long, O, false>(ctx, in, out, bg, conn);
 }
 
+/* dst (b x a) = src (a x b) transposed. */
+template <typename U> __global__ void k_transpose(const U *__restrict__ src, U *__restrict__ dst, int64_t a, int64_t b)
+{
+    for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < a * b; k += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t i = k / b, j = k - i * b;
+        dst[j * a + i] = src[k];
+    }
+}
+
+/* scikit-image's labeller swaps a trailing length-1 axis forward ((A, B, 1) -> (1, B, A)), so its numbering
+ * follows the transposed plane's raster order there (cpu_ref/label.c reproduces it too). */
+template <typename T, typename O>
+tp_status label_transposed(tp_context *ctx, const tp_image *in, tp_image *out, long long bg, int conn)
+{
+    const int64_t a = in->shape[0], b = in->shape[1], n = a * b;
+    cudaStream_t s = tp_cuda_stream(ctx);
+    tp_scratch mem;
+    T *tin = mem.take<T>((size_t)n);
+    O *tout = mem.take<O>((size_t)n);
+    tp_status st = mem.alloc(ctx);
+    if (st)
+        return st;
+    tin = mem.take<T>((size_t)n);
+    tout = mem.take<O>((size_t)n);
+    k_transpose<T><<<tp_blocks(n, 256), 256, 0, s>>>((const T *)in->data, tin, a, b);
+    TP_CUDA_LAUNCHED(ctx);
+    const int64_t shape[2] = {b, a};
+    tp_image ti = tp_image_wrap(tin, in->dtype, 2, shape, -1, TP_DEVICE);
+    tp_image to = tp_image_wrap(tout, out->dtype, 2, shape, -1, TP_DEVICE);
+    if ((st = pick_parents<T, O>(ctx, &ti, &to, bg, conn, false, n)))
+        return st;
+    k_transpose<O><<<tp_blocks(n, 256), 256, 0, s>>>(tout, (O *)out->data, b, a);
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
+}
+
+template <typename T, typename O>
+tp_status dispatch(tp_context *ctx, const tp_image *in, tp_image *out, long long bg, int conn, bool transposed)
+{
+    if (transposed)
+        return label_transposed<T, O>(ctx, in, out, bg, conn);
+    return pick_parents<T, O>(ctx, in, out, bg, conn, tp_image_spatial_ndim(in) == 3, tp_image_count(in));
+}
+
 } // namespace
 
 extern "C" tp_status tp_cuda_label(tp_context *ctx, const tp_call *c)
@@ -433,31 +486,29 @@ extern "C" tp_status tp_cuda_label(tp_context *ctx, const tp_call *c)
     const tp_image *in = c->in[0];
     const int sd = tp_image_spatial_ndim(in);
     const int conn = tp_arg_is_none(c, "connectivity") ? sd : (int)tp_arg_i64(c, "connectivity");
-    const long long bg = (long long)tp_arg_i64(c, "background");
-    const tp_dtype odt = in->dtype == TP_BOOL ? TP_INT32 : TP_INT64;
+    const long long background = (long long)tp_arg_i64(c, "background");
+    const int64_t n = tp_image_count(in);
+    const bool as_bool = in->dtype == TP_BOOL;
+    /* the CPU's rules: bool images label the True pixels, or the False ones when background == 1, into
+     * int32 below 2^31 - 2 pixels (scipy); other images into int64 */
+    const long long bg = as_bool ? (background == 1 ? 1 : 0) : background;
+    const tp_dtype odt = as_bool && n < INT64_C(2147483646) ? TP_INT32 : TP_INT64;
+    const bool transposed = !as_bool && sd == 3 && in->shape[2] == 1 && in->shape[0] > 1 && in->shape[1] > 1;
     tp_status st = tp_out_image(ctx, c, odt, in->ndim, in->shape, -1);
     if (st)
         return st;
     tp_image *out = &c->out->image;
-    const int64_t n = tp_image_count(in);
-    const bool is3d = sd == 3;
     switch (in->dtype) {
     case TP_BOOL:
-        return pick_parents<uint8_t, int32_t>(ctx, in, out, bg, conn, is3d, n);
-    case TP_UINT8:
-        return pick_parents<uint8_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_INT8:
-        return pick_parents<int8_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_UINT16:
-        return pick_parents<uint16_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_INT16:
-        return pick_parents<int16_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_UINT32:
-        return pick_parents<uint32_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_INT32:
-        return pick_parents<int32_t, long long>(ctx, in, out, bg, conn, is3d, n);
-    case TP_INT64:
-        return pick_parents<long long, long long>(ctx, in, out, bg, conn, is3d, n);
+        return odt == TP_INT32 ? dispatch<bool8, int32_t>(ctx, in, out, bg, conn, false)
+                               : dispatch<bool8, long long>(ctx, in, out, bg, conn, false);
+    case TP_UINT8: return dispatch<uint8_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_INT8: return dispatch<int8_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_UINT16: return dispatch<uint16_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_INT16: return dispatch<int16_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_UINT32: return dispatch<uint32_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_INT32: return dispatch<int32_t, long long>(ctx, in, out, bg, conn, transposed);
+    case TP_INT64: return dispatch<long long, long long>(ctx, in, out, bg, conn, transposed);
     default:
         return tp_error(ctx, TP_ERR_DTYPE, "label: label_image: expected bool or an integer dtype, got %s",
                         tp_dtype_name(in->dtype));

@@ -6,10 +6,12 @@
  * value of the mode: erosion True unless mode=min, dilation False unless mode=max. Opening is dilation of the
  * erosion, closing erosion of the dilation, both with the same footprint and mode.
  *
- * The image is first packed to bits (32 pixels of a row per word). One thread then makes one output word: for
- * each footprint element it funnel-shifts two neighbouring source words by the element's x offset and ANDs
- * (ORs) the result in, so a disk(2) costs 13 word operations per 32 pixels. A warp owns 32 consecutive words
- * of a row and writes its 1024 output bytes as coalesced 4-byte stores. */
+ * The image is first packed to bits (32 pixels of a row per word; one-byte pixels in rows of a multiple of 16
+ * are read 16 at a time). One thread then makes one output word: for each footprint element it funnel-shifts
+ * two neighbouring source words by the element's x offset and ANDs (ORs) the result in, so a disk(2) costs 13
+ * word operations per 32 pixels. A warp owns 32 consecutive words of a row and writes its 1024 output bytes
+ * as coalesced 16-byte (or, for other widths, 4-byte) stores. Opening and closing keep the intermediate
+ * packed. */
 #include "gpu/cuda_common.cuh"
 #include "gpu/cuda_ops.h"
 #include "gpu/morphology.cuh"

@@ -123,6 +123,57 @@ __device__ __forceinline__ long long warp_sum_ll(long long v)
     return v;
 }
 
+/* ---- float arithmetic with the CPU's (x86 SSE) NaN results ----
+ * The device makes a canonical NaN where x86 propagates the NaN operand (the first one when both are) or
+ * makes its "indefinite" NaN (sign bit set) for an invalid operation such as 0/0 or inf - inf. NaN only
+ * reaches the table from intensities (NaN or inf values, 0/0 weighted centroids), and these helpers give
+ * those columns the CPU's bits too. Conversions keep the payload, as cvtss2sd and cvtsd2ss do. */
+__device__ __forceinline__ double x86_quiet(double a)
+{
+    return __longlong_as_double(__double_as_longlong(a) | 0x0008000000000000LL);
+}
+__device__ __forceinline__ float x86_quiet(float a) { return __int_as_float(__float_as_int(a) | 0x00400000); }
+__device__ __forceinline__ double x86_indefinite(double) { return __longlong_as_double((long long)0xfff8000000000000ULL); }
+__device__ __forceinline__ float x86_indefinite(float) { return __int_as_float((int)0xffc00000u); }
+
+#define RP_X86_OP(NAME, OP)                                                                                        \
+    template <typename A> __device__ __forceinline__ A NAME(A a, A b)                                              \
+    {                                                                                                              \
+        if (isnan(a))                                                                                              \
+            return x86_quiet(a);                                                                                   \
+        if (isnan(b))                                                                                              \
+            return x86_quiet(b);                                                                                   \
+        const A r = a OP b;                                                                                        \
+        return isnan(r) ? x86_indefinite(r) : r;                                                                   \
+    }
+RP_X86_OP(xadd, +)
+RP_X86_OP(xsub, -)
+RP_X86_OP(xmul, *)
+RP_X86_OP(xdiv, /)
+#undef RP_X86_OP
+
+__device__ __forceinline__ double xsqrt(double a) { return isnan(a) ? x86_quiet(a) : a < 0 ? x86_indefinite(a) : sqrt(a); }
+__device__ __forceinline__ float xsqrt(float a) { return isnan(a) ? x86_quiet(a) : a < 0 ? x86_indefinite(a) : sqrtf(a); }
+
+__device__ __forceinline__ double f2d(float f)
+{
+    if (!isnan(f))
+        return (double)f;
+    const unsigned u = (unsigned)__float_as_int(f) | 0x00400000u;
+    const unsigned long long d = ((unsigned long long)(u >> 31) << 63) | 0x7ff0000000000000ULL |
+                                 ((unsigned long long)(u & 0x007fffffu) << 29);
+    return __longlong_as_double((long long)d);
+}
+
+__device__ __forceinline__ float d2f(double d)
+{
+    if (!isnan(d))
+        return (float)d;
+    const unsigned long long u = (unsigned long long)__double_as_longlong(d) | 0x0008000000000000ULL;
+    const unsigned f = ((unsigned)(u >> 63) << 31) | 0x7f800000u | (unsigned)((u >> 29) & 0x007fffffu);
+    return __int_as_float((int)f);
+}
+
 /* ---- per-region results: one 8-byte slot per value (an int64 or a double's bits), slot-major ---- */
 enum rp_slot {
     S_LABEL = 0,
@@ -183,6 +234,18 @@ struct rp_arena {
         *out = cur;
         cur += bytes;
         left -= bytes;
+        return TP_OK;
+    }
+    /* Make the next block at least `bytes` (one cudaMalloc for what a call is expected to need). */
+    tp_status reserve(size_t bytes)
+    {
+        void *p = nullptr;
+        tp_status st = tp_cuda_alloc(ctx, bytes, &p);
+        if (st)
+            return st;
+        blocks.push_back(p);
+        cur = (char *)p;
+        left = bytes;
         return TP_OK;
     }
     template <typename U> tp_status get(U **p, int64_t n)

@@ -131,9 +131,9 @@ __global__ void k_reg_stats(rp_dev R, RunStats S, bool is_float, bool weighted, 
             if (weighted && !is_float) {
                 const double m0 = i128_to_double(isum);
                 const int first = R.ndim == 3 ? 0 : 1;
-                for (int a = first; a < 3; a++)
+                for (int a = first; a < 3; a++) /* 0 / 0 for an all-zero region: x86's NaN */
                     put_f64(R, S_CENTROID_WEIGHTED + a - first, r,
-                            i128_to_double(iw[a]) / m0 + (double)R.reg_lo[a * R.nreg + r]);
+                            xadd(xdiv(i128_to_double(iw[a]), m0), (double)R.reg_lo[a * R.nreg + r]));
             }
             if (imean && exact_mean)
                 put_f64(R, S_IMEAN, r, i128_to_double(isum) / (double)R.reg_area[r]);
@@ -143,6 +143,9 @@ __global__ void k_reg_stats(rp_dev R, RunStats S, bool is_float, bool weighted, 
 }
 
 /* centroid_weighted of float images: the CPU's float64 sums, in raster order, one thread per region. */
+template <typename T> __device__ __forceinline__ double as_double(T v) { return (double)v; }
+template <> __device__ __forceinline__ double as_double<float>(float v) { return f2d(v); }
+
 template <typename T> __global__ void k_weighted_float(rp_dev R, const T *__restrict__ img)
 {
     RP_LOOP(r, R.nreg)
@@ -155,27 +158,30 @@ template <typename T> __global__ void k_weighted_float(rp_dev R, const T *__rest
             const int64_t z = line / R.H - lo0, y = line % R.H - lo1, x0 = R.run_x0[f + i] - lo2;
             const T *p = img + line * R.W + R.run_x0[f + i];
             for (int64_t k = 0; k < len; k++) {
-                const double d = (double)p[k];
-                fw0 += d;
-                fw[0] += d * (double)z;
-                fw[1] += d * (double)y;
-                fw[2] += d * (double)(x0 + k);
+                const double d = as_double(p[k]);
+                fw0 = xadd(fw0, d);
+                fw[0] = xadd(fw[0], xmul(d, (double)z));
+                fw[1] = xadd(fw[1], xmul(d, (double)y));
+                fw[2] = xadd(fw[2], xmul(d, (double)(x0 + k)));
             }
         }
         const int first = R.ndim == 3 ? 0 : 1;
         for (int a = first; a < 3; a++)
-            put_f64(R, S_CENTROID_WEIGHTED + a - first, r, fw[a] / fw0 + (double)R.reg_lo[a * R.nreg + r]);
+            put_f64(R, S_CENTROID_WEIGHTED + a - first, r, xadd(xdiv(fw[a], fw0), (double)R.reg_lo[a * R.nreg + r]));
     }
 }
 
-/* The region's values in raster order (float32 stays float32; the rest become float64, as numpy sums them). */
+/* The region's values in raster order (float32 stays float32; the rest become float64, as numpy sums them);
+ * a warp per run, so that reads and writes are coalesced. */
 template <typename T, typename A> __global__ void k_gather(rp_dev R, const T *__restrict__ img, A *out)
 {
-    RP_LOOP(k, R.nruns)
+    const int lane = threadIdx.x & 31;
+    RP_WARP_LOOP(k, R.nruns)
     {
         const T *p = img + R.run_line[k] * R.W + R.run_x0[k];
         A *o = out + R.run_pos[k];
-        for (int64_t j = 0; j < R.run_len[k]; j++)
+        const int64_t len = R.run_len[k];
+        for (int64_t j = lane; j < len; j += 32)
             o[j] = (A)p[j];
     }
 }
@@ -205,7 +211,7 @@ template <typename A> __device__ A pw_combine(int64_t n, const A *lsum, int *idx
     n2 -= n2 % 8;
     const A l = pw_combine(n2, lsum, idx);
     const A r = pw_combine(n - n2, lsum, idx);
-    return l + r;
+    return xadd(l, r);
 }
 
 /* The value numpy adds: the element, or for the deviation pass its squared difference from the mean. */
@@ -213,8 +219,8 @@ template <typename A> __device__ __forceinline__ A pw_value(const A *a, int64_t 
 {
     if (!dev)
         return a[i];
-    const A d = a[i] - mean;
-    return d * d;
+    const A d = xsub(a[i], mean);
+    return xmul(d, d);
 }
 
 template <typename A> __device__ A pw_leaf(const A *a, int64_t n, bool dev, A mean)
@@ -222,7 +228,7 @@ template <typename A> __device__ A pw_leaf(const A *a, int64_t n, bool dev, A me
     if (n < 8) {
         A res = 0;
         for (int64_t i = 0; i < n; i++)
-            res += pw_value(a, i, dev, mean);
+            res = xadd(res, pw_value(a, i, dev, mean));
         return res;
     }
     A r[8];
@@ -231,10 +237,10 @@ template <typename A> __device__ A pw_leaf(const A *a, int64_t n, bool dev, A me
     int64_t i;
     for (i = 8; i < n - (n % 8); i += 8)
         for (int k = 0; k < 8; k++)
-            r[k] += pw_value(a, i + k, dev, mean);
-    A res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            r[k] = xadd(r[k], pw_value(a, i + k, dev, mean));
+    A res = xadd(xadd(xadd(r[0], r[1]), xadd(r[2], r[3])), xadd(xadd(r[4], r[5]), xadd(r[6], r[7])));
     for (; i < n; i++)
-        res += pw_value(a, i, dev, mean);
+        res = xadd(res, pw_value(a, i, dev, mean));
     return res;
 }
 
@@ -261,6 +267,21 @@ __global__ void __launch_bounds__(PW_WARPS * 32)
         const int64_t n = min((int64_t)NP_BUF, area - k * NP_BUF);
         const A *base = vals + R.run_pos[R.reg_first[r]] + k * NP_BUF;
         const A m = dev ? mean[r] : A(0);
+        if (n == NP_BUF) {
+            /* a full chunk is a balanced tree over 64 leaves of 128: two leaves a lane, then a shuffle tree
+             * that adds left + right at every level, in numpy's order */
+            const A l0 = pw_leaf(base + 256 * lane, 128, dev, m), l1 = pw_leaf(base + 256 * lane + 128, 128, dev, m);
+            A t = xadd(l0, l1);
+            for (int d = 1; d < 32; d <<= 1) {
+                const A o = __shfl_down_sync(0xffffffffu, t, d);
+                if ((lane & (2 * d - 1)) == 0)
+                    t = xadd(t, o);
+            }
+            if (lane == 0)
+                csum[c] = t;
+            __syncwarp();
+            continue;
+        }
         if (lane == 0) {
             int nl = 0;
             pw_leaves(0, n, loff[w], llen[w], &nl);
@@ -278,6 +299,31 @@ __global__ void __launch_bounds__(PW_WARPS * 32)
     }
 }
 
+/* numpy's mean (rounded to float32 for float32 values), or the deviation from the variance. */
+__device__ void finish_value(const rp_dev &R, int64_t r, float acc, bool dev, float *mean, bool store)
+{
+    const float q = d2f(xdiv(f2d(acc), (double)R.reg_area[r]));
+    if (!dev) {
+        mean[r] = q;
+        if (store)
+            put_f64(R, S_IMEAN, r, f2d(q));
+    } else {
+        put_f64(R, S_ISTD, r, f2d(xsqrt(q)));
+    }
+}
+
+__device__ void finish_value(const rp_dev &R, int64_t r, double acc, bool dev, double *mean, bool store)
+{
+    const double q = xdiv(acc, (double)R.reg_area[r]);
+    if (!dev) {
+        mean[r] = q;
+        if (store)
+            put_f64(R, S_IMEAN, r, q);
+    } else {
+        put_f64(R, S_ISTD, r, xsqrt(q));
+    }
+}
+
 /* The chunks of a region added in order, then numpy's mean, or its variance and deviation. */
 template <typename A>
 __global__ void k_finish(rp_dev R, const int64_t *coff, const A *csum, bool dev, A *mean, bool store)
@@ -287,27 +333,8 @@ __global__ void k_finish(rp_dev R, const int64_t *coff, const A *csum, bool dev,
         const int64_t c0 = coff[r], nc = (R.reg_area[r] + NP_BUF - 1) / NP_BUF;
         A acc = 0;
         for (int64_t c = 0; c < nc; c++)
-            acc += csum[c0 + c];
-        const double n = (double)R.reg_area[r];
-        if (sizeof(A) == sizeof(float)) {
-            const float q = (float)((double)acc / n);
-            if (!dev) {
-                mean[r] = (A)q;
-                if (store)
-                    put_f64(R, S_IMEAN, r, q);
-            } else {
-                put_f64(R, S_ISTD, r, sqrtf(q));
-            }
-        } else {
-            const double q = (double)acc / n;
-            if (!dev) {
-                mean[r] = (A)q;
-                if (store)
-                    put_f64(R, S_IMEAN, r, q);
-            } else {
-                put_f64(R, S_ISTD, r, sqrt(q));
-            }
-        }
+            acc = xadd(acc, csum[c0 + c]);
+        finish_value(R, r, acc, dev, mean, store);
     }
 }
 
@@ -331,7 +358,7 @@ template <typename T, typename A> tp_status numpy_moments(rp_call &C, const T *i
     total = tail[0] + tail[1];
     if ((st = C.mem.get(&vals, total)))
         return st;
-    k_gather<T, A><<<rp_grid(R.nruns, 256), 256, 0, C.s>>>(R, img, vals);
+    k_gather<T, A><<<rp_grid(R.nruns * 32, 256), 256, 0, C.s>>>(R, img, vals);
     TP_CUDA_LAUNCHED(C.ctx);
     k_nchunks<<<rp_grid(m, 256), 256, 0, C.s>>>(R, nc);
     TP_CUDA_LAUNCHED(C.ctx);

@@ -13,9 +13,9 @@
 
 namespace {
 
-template <typename T>
-__global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_t *bs, uint32_t *be,
-                        int64_t *cs, int64_t *ce, int64_t nwords)
+template <typename T, typename CT>
+__global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_t *bs, uint32_t *be, CT *cs,
+                        CT *ce, int64_t nwords)
 {
     RP_LOOP(p, nwords * 32)
     {
@@ -36,10 +36,9 @@ __global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_
     }
 }
 
-template <typename T>
+template <typename T, typename CT>
 __global__ void k_runs(const T *__restrict__ lab, bool is_bool, const uint32_t *bs, const uint32_t *be,
-                       const int64_t *ps, const int64_t *pe, int64_t nwords, int64_t *start, int64_t *end,
-                       int64_t *label)
+                       const CT *ps, const CT *pe, int64_t nwords, int64_t *start, int64_t *end, int64_t *label)
 {
     RP_LOOP(w, nwords)
     {
@@ -178,33 +177,34 @@ __global__ void k_basic(rp_dev R)
     }
 }
 
-template <typename T>
+/* CT counts runs: int while the image has fewer than 2^31 pixels. */
+template <typename T, typename CT>
 tp_status find_runs(rp_call &C, int64_t **start, int64_t **end, int64_t **label)
 {
     const tp_image *lab = C.lab;
     const int64_t n = tp_image_count(lab), nwords = (n + 31) / 32;
     uint32_t *bs, *be;
-    int64_t *cs, *ce, *ps, *pe;
+    CT *cs, *ce, *ps, *pe;
     tp_status st;
     if ((st = C.mem.get(&bs, nwords)) || (st = C.mem.get(&be, nwords)) || (st = C.mem.get(&cs, nwords)) ||
         (st = C.mem.get(&ce, nwords)) || (st = C.mem.get(&ps, nwords)) || (st = C.mem.get(&pe, nwords)))
         return st;
     const T *img = (const T *)lab->data;
-    k_marks<T><<<rp_grid(nwords * 32, 256), 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords);
+    k_marks<T, CT><<<rp_grid(nwords * 32, 256), 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords);
     TP_CUDA_LAUNCHED(C.ctx);
     if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, cs, ps, nwords, C.s); })) ||
         (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, ce, pe, nwords, C.s); })))
         return st;
-    int64_t last[2];
+    CT last[2];
     if ((st = rp_fetch(C, &last[0], ps + nwords - 1, 1)) || (st = rp_fetch(C, &last[1], cs + nwords - 1, 1)))
         return st;
-    C.R.nruns = last[0] + last[1];
+    C.R.nruns = (int64_t)last[0] + (int64_t)last[1];
     if ((st = C.mem.get(start, C.R.nruns)) || (st = C.mem.get(end, C.R.nruns)) || (st = C.mem.get(label, C.R.nruns)))
         return st;
     if (C.R.nruns == 0)
         return TP_OK;
-    k_runs<T><<<rp_grid(nwords, 256), 256, 0, C.s>>>(img, lab->dtype == TP_BOOL, bs, be, ps, pe, nwords, *start,
-                                                     *end, *label);
+    k_runs<T, CT><<<rp_grid(nwords, 256), 256, 0, C.s>>>(img, lab->dtype == TP_BOOL, bs, be, ps, pe, nwords, *start,
+                                                         *end, *label);
     TP_CUDA_LAUNCHED(C.ctx);
     return TP_OK;
 }
@@ -270,19 +270,22 @@ tp_status rp_cuda_collect(rp_call &C)
 {
     int64_t *start = nullptr, *end = nullptr, *label = nullptr;
     tp_status st;
+    const bool small = tp_image_count(C.lab) < INT32_MAX;
+#define RP_FIND_RUNS(T) small ? find_runs<T, int>(C, &start, &end, &label) : find_runs<T, long long>(C, &start, &end, &label)
     switch (C.lab->dtype) {
     case TP_BOOL:
-    case TP_UINT8: st = find_runs<uint8_t>(C, &start, &end, &label); break;
-    case TP_INT8: st = find_runs<int8_t>(C, &start, &end, &label); break;
-    case TP_UINT16: st = find_runs<uint16_t>(C, &start, &end, &label); break;
-    case TP_INT16: st = find_runs<int16_t>(C, &start, &end, &label); break;
-    case TP_UINT32: st = find_runs<uint32_t>(C, &start, &end, &label); break;
-    case TP_INT32: st = find_runs<int32_t>(C, &start, &end, &label); break;
-    case TP_INT64: st = find_runs<long long>(C, &start, &end, &label); break;
+    case TP_UINT8: st = RP_FIND_RUNS(uint8_t); break;
+    case TP_INT8: st = RP_FIND_RUNS(int8_t); break;
+    case TP_UINT16: st = RP_FIND_RUNS(uint16_t); break;
+    case TP_INT16: st = RP_FIND_RUNS(int16_t); break;
+    case TP_UINT32: st = RP_FIND_RUNS(uint32_t); break;
+    case TP_INT32: st = RP_FIND_RUNS(int32_t); break;
+    case TP_INT64: st = RP_FIND_RUNS(long long); break;
     default:
         return tp_error(C.ctx, TP_ERR_DTYPE, "regionprops_table: label_image: expected an integer dtype, got %s",
                         tp_dtype_name(C.lab->dtype));
     }
+#undef RP_FIND_RUNS
     if (st)
         return st;
     rp_dev &R = C.R;

@@ -289,6 +289,11 @@ extern "C" tp_status tp_cuda_regionprops_table(tp_context *ctx, const tp_call *c
     C.R.D = ndim == 3 ? lab->shape[0] : 1;
     C.R.H = lab->shape[ndim - 2];
     C.R.W = lab->shape[ndim - 1];
+    /* one block for the run bitmaps and counts (about 0.75 bytes a pixel) and, typically, the rest: each
+     * further cudaMalloc costs about as much as a phase */
+    const int64_t npx = tp_image_count(lab);
+    if ((st = C.mem.reserve((size_t)(npx / 32 + 1) * 24 + ((size_t)48 << 20))))
+        return st;
     if ((st = rp_cuda_collect(C)) || (st = rp_cuda_moments(C)) || (st = rp_cuda_hull(C)) ||
         (st = rp_cuda_mask(C)) || (st = rp_cuda_intensity(C)))
         return st;

@@ -6,15 +6,19 @@
  *  1. Range. 8- and 16-bit integers skip it: their histogram spans the whole dtype (256 or 65536 bins) and
  *     the occupied range is read off the counts. Wider integers reduce min/max and bring them to the host
  *     (the one host round trip: the bin count sizes an allocation). Floats reduce min/max/NaN on the device
- *     and a one-block kernel derives np.histogram's edges and scale from them there.
- *  2. Counts: exact integers, per-block shared-memory histograms (warp-aggregated atomics) flushed into
- *     64-bit global counts, or warp-aggregated global atomics when the bins do not fit on chip.
- *  3. Choice (one block): the cumulative class weights and sums are float64 sums in bin order, as numpy's
- *     cumsum. For integer images they are sums of integers below 2^53, hence exact in any order, and are
- *     computed by a parallel int64 scan; for float images one thread adds them sequentially. The divisions,
- *     the variance and the first-maximum argmax are then parallel, elementwise.
- * Difference from the CPU: a float image holding NaN or an infinity (and not constant) is an error on the
- * CPU; here the result is NaN, since reporting it would cost a host round trip on every call. */
+ *     and small kernels derive np.histogram's edges from them there.
+ *  2. Counts: exact integers. Samples are read 16 bytes at a time and a thread adds each run of equal bins
+ *     with one atomic, into per-warp (or per-block) u32 histograms in shared memory flushed into 64-bit
+ *     global counts, or straight into the global counts when the bins do not fit on chip.
+ *  3. Choice (one block): the class weights are float32 sums and the class sums float64 (float32 for
+ *     float32 images) sums in bin order, as numpy's cumsum (cpu_ref/otsu.h). For integer images of at most
+ *     2^24 samples with sums below 2^53 every partial sum is an exact integer, so a parallel int64 scan
+ *     gives the same values; otherwise one thread per direction adds them in order over bins staged in
+ *     shared memory. The divisions, the variance and the first-maximum argmax are then parallel,
+ *     elementwise.
+ * Differences from the CPU: a float image holding NaN or an infinity (and not constant), or whose range is
+ * too narrow for nbins distinct edges, is an error on the CPU; here the result is NaN, since reporting it
+ * would cost a host round trip on every call. */
 #include "cpu_ref/otsu.h"
 #include "gpu/cuda_common.cuh"
 #include "gpu/cuda_ops.h"
@@ -74,10 +78,9 @@ __global__ void __launch_bounds__(kThreads) range_partial(const T *__restrict__ 
 
 /* Everything the float histogram needs, derived on the device from the range. */
 struct float_state {
-    int status; /* 0: histogram; 1: constant image (result = first pixel); 2: non-finite (result NaN) */
+    int status; /* 0: histogram; 1: constant image (result = first pixel); 2: no histogram: non-finite, or
+                   edges that do not increase (result NaN) */
     double lo, hi;
-    double first64, norm64;
-    float first32, norm32;
 };
 
 /* One block of kRangeBlocks threads folds the partial results (a serial loop would wait on each load). */
@@ -101,8 +104,7 @@ __global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> 
         *out = s[0];
 }
 
-/* np.histogram's setup from the range, the CPU's rules (tp_otsu_norm_*; the edges below mirror
- * tp_otsu_edges_f32/f64 operation for operation, which are host functions). */
+/* np.histogram's setup from the range, the CPU's rules. */
 template <typename T> __global__ void float_setup(const range_part<T> *range, float_state *st)
 {
     if (threadIdx.x != 0 || blockIdx.x != 0)
@@ -111,10 +113,6 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
     float_state s;
     s.lo = (double)r.lo;
     s.hi = (double)r.hi;
-    s.first64 = s.lo;
-    s.first32 = (float)r.lo;
-    s.norm64 = 0.0;
-    s.norm32 = 0.0f;
     if (!r.nan && s.lo == s.hi) {
         s.status = 1;
     } else if (r.nan || !isfinite(s.lo) || !isfinite(s.hi)) {
@@ -127,23 +125,26 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
     *st = s;
 }
 
-template <typename T> __global__ void float_edges(const float_state *st, int64_t nbins, T *__restrict__ edges)
+/* The edges (tp_otsu_edge_*, as the CPU); a pair that does not increase marks the state as numpy's refusal
+ * (every thread that sees one writes the same value). */
+template <typename T> __global__ void float_edges(float_state *st, int64_t nbins, T *__restrict__ edges)
 {
     const float_state s = *st;
     if (s.status != 0)
         return;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i <= nbins; i += (int64_t)gridDim.x * blockDim.x) {
+        T e, next;
         if (sizeof(T) == 4) {
             const float first = (float)s.lo, last = (float)s.hi;
-            const double delta = (double)last - (double)first, step = delta / (double)nbins;
-            edges[i] = i == nbins ? (T)last
-                                  : (T)(float)((step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) +
-                                               (double)first);
+            e = (T)tp_otsu_edge_f32(first, last, nbins, i);
+            next = i < nbins ? (T)tp_otsu_edge_f32(first, last, nbins, i + 1) : e;
         } else {
-            const double first = s.lo, last = s.hi, delta = last - first, step = delta / (double)nbins;
-            edges[i] = i == nbins ? (T)last : (T)((step == 0.0 ? (double)i / (double)nbins * delta : (double)i * step) +
-                                                  first);
+            e = (T)tp_otsu_edge_f64(s.lo, s.hi, nbins, i);
+            next = i < nbins ? (T)tp_otsu_edge_f64(s.lo, s.hi, nbins, i + 1) : e;
         }
+        edges[i] = e;
+        if (i < nbins && !(e < next))
+            atomicExch(&st->status, 2);
     }
 }
 
@@ -154,21 +155,21 @@ template <typename T> struct bin_offset { /* integers: value - base */
     __device__ __forceinline__ int64_t operator()(T v) const { return (int64_t)v - base; }
 };
 struct bin_f32 {
-    float first, norm;
+    float first, span;
     const float *edges;
     int64_t nbins;
     __device__ __forceinline__ int64_t operator()(float v) const
     {
-        return tp_otsu_bin_f32(v, first, norm, edges, nbins);
+        return tp_otsu_bin_f32(v, first, span, edges, nbins);
     }
 };
 struct bin_f64 {
-    double first, norm;
+    double first, span;
     const double *edges;
     int64_t nbins;
     __device__ __forceinline__ int64_t operator()(double v) const
     {
-        return tp_otsu_bin_f64(v, first, norm, edges, nbins);
+        return tp_otsu_bin_f64(v, first, span, edges, nbins);
     }
 };
 
@@ -181,14 +182,14 @@ template <> struct binner_maker<float, bin_f32> {
                                                    int64_t nbins)
     {
         float lo = (float)st->lo, hi = (float)st->hi;
-        return bin_f32{lo, tp_otsu_norm_f32(lo, hi, nbins), (const float *)edges, nbins};
+        return bin_f32{lo, hi - lo, (const float *)edges, nbins};
     }
 };
 template <> struct binner_maker<double, bin_f64> {
     __device__ __forceinline__ static bin_f64 make(const bin_f64 &, const float_state *st, const void *edges,
                                                    int64_t nbins)
     {
-        return bin_f64{st->lo, tp_otsu_norm_f64(st->lo, st->hi, nbins), (const double *)edges, nbins};
+        return bin_f64{st->lo, st->hi - st->lo, (const double *)edges, nbins};
     }
 };
 
@@ -307,8 +308,8 @@ struct finish_args {
     int kind;          /* centre_kind */
     const void *edges; /* floats */
     const float_state *st;
-    int exact;         /* integer sums below 2^53: parallel int64 scan */
-    double *w1, *s1, *w2, *s2; /* scratch, nbins each */
+    int exact;         /* integer images with every partial sum exact: parallel int64 scan */
+    double *w1, *s1, *w2, *s2; /* scratch, nbins each: float32 weights, float64 or float32 sums, widened */
     const void *first_pixel;
     int dtype;
     double *out;
@@ -335,12 +336,101 @@ __device__ __forceinline__ bool better(double v, int64_t i, double bv, int64_t b
     return v > bv || (v == bv && i < bi);
 }
 
+/* One direction's chain over a staged chunk, in place: c[k] (a float32 count) becomes the float32 weight
+ * through bin k, x[k] (a centre) the class sum through it (unless w_only). Adding from 0 equals numpy's
+ * cumsum starting with the first term: counts are >= 0 and the end bins' terms are never -0. */
+__device__ __forceinline__ void chain(float *__restrict__ c, double *__restrict__ x, int m, int kind, bool w_only,
+                                      float &w, float &s32, double &s64)
+{
+    if (w_only) {
+#pragma unroll 8
+        for (int k = 0; k < m; k++) {
+            w = w + c[k];
+            c[k] = w;
+        }
+    } else if (kind == C_F32) {
+#pragma unroll 4
+        for (int k = 0; k < m; k++) {
+            const float ck = c[k];
+            w = w + ck;
+            s32 = s32 + tp_otsu_term_f32(ck, (float)x[k]);
+            c[k] = w;
+            x[k] = (double)s32;
+        }
+    } else {
+#pragma unroll 4
+        for (int k = 0; k < m; k++) {
+            const float ck = c[k];
+            w = w + ck;
+            s64 = s64 + tp_otsu_term_f64(ck, x[k]);
+            c[k] = w;
+            x[k] = s64;
+        }
+    }
+}
+
+/* numpy's cumsum order (tp_otsu_select), for the bins whose sums are not known exactly: thread 0 carries
+ * the lower class forward over bins [f0, n - 1), thread 32 (another warp, so the two chains run side by
+ * side) the upper class backward over bins g0 down to 1, each from the exact value before its first bin
+ * (0 at the ends). Chunks of blockDim bins are staged in shared memory by the whole block, chained there in
+ * place, and written back by the whole block, so the serial loops never wait on global memory. cf/xf hold
+ * the forward chunk, cb/xb the backward one. w_only: the class sums are already exact (integer scan). */
+__device__ void serial_sums(const finish_args &a, const unsigned long long *cnt, int64_t b0, int64_t n, int64_t f0,
+                            int64_t g0, bool w_only, float *cf, double *xf, float *cb, double *xb)
+{
+    const int t = threadIdx.x, T = blockDim.x;
+    const int64_t nf = n - 1 - f0 > 0 ? n - 1 - f0 : 0, nb = g0 > 0 ? g0 : 0;
+    float w = 0.0f, s32 = 0.0f;
+    double s64 = 0.0;
+    if (t == 0 && f0 > 0) {
+        w = (float)a.w1[f0 - 1];
+        s32 = (float)a.s1[f0 - 1];
+        s64 = a.s1[f0 - 1];
+    } else if (t == 32 && g0 < n - 1) {
+        w = (float)a.w2[g0 + 1];
+        s32 = (float)a.s2[g0 + 1];
+        s64 = a.s2[g0 + 1];
+    }
+    for (int64_t off = 0; off < nf || off < nb; off += T) {
+        const int mf = nf - off < T ? (int)(nf - off > 0 ? nf - off : 0) : T;
+        const int mb = nb - off < T ? (int)(nb - off > 0 ? nb - off : 0) : T;
+        if (t < mf) {
+            cf[t] = (float)cnt[f0 + off + t];
+            if (!w_only)
+                xf[t] = centre_of(a, b0 + f0 + off + t);
+        }
+        if (t < mb) {
+            cb[t] = (float)cnt[g0 - off - t];
+            if (!w_only)
+                xb[t] = centre_of(a, b0 + g0 - off - t);
+        }
+        __syncthreads();
+        if (t == 0)
+            chain(cf, xf, mf, a.kind, w_only, w, s32, s64);
+        else if (t == 32)
+            chain(cb, xb, mb, a.kind, w_only, w, s32, s64);
+        __syncthreads();
+        if (t < mf) {
+            a.w1[f0 + off + t] = (double)cf[t];
+            if (!w_only)
+                a.s1[f0 + off + t] = xf[t];
+        }
+        if (t < mb) {
+            a.w2[g0 - off - t] = (double)cb[t];
+            if (!w_only)
+                a.s2[g0 - off - t] = xb[t];
+        }
+        __syncthreads();
+    }
+}
+
 __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
 {
     __shared__ long long s_a[kFinishThreads], s_b[kFinishThreads];
     __shared__ double s_v[kFinishThreads];
     __shared__ int64_t s_i[kFinishThreads];
     __shared__ long long s_total_w, s_total_s;
+    __shared__ int64_t s_f0, s_g0;
     const int t = threadIdx.x, T = blockDim.x;
     if (a.st) {
         int status = a.st->status;
@@ -385,16 +475,23 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
     }
     const int64_t n = b1 - b0 + 1;
     const unsigned long long *cnt = a.counts + b0;
+    float *cnt32 = (float *)s_v; /* serial staging: s_v holds 2 x 1024 float32 counts, s_a and s_b centres */
     if (a.exact) {
-        /* chunked scan: thread t owns bins [t*C, (t+1)*C); int64 sums of counts and counts * value */
+        /* chunked scan: thread t owns bins [t*C, (t+1)*C); int64 sums of the float32 counts (integers) and of
+         * count * value: exact, so equal to numpy's float64 class sums in any order */
         const int64_t C = (n + T - 1) / T, lo = t * C, hi = lo + C < n ? lo + C : n;
         long long sw = 0, ss = 0;
         for (int64_t i = lo; i < hi; i++) {
-            sw += (long long)cnt[i];
-            ss += (long long)cnt[i] * (long long)(a.base + b0 + i);
+            const long long c = (long long)(float)cnt[i];
+            sw += c;
+            ss += c * (long long)(a.base + b0 + i);
         }
         s_a[t] = sw;
         s_b[t] = ss;
+        if (t == 0) {
+            s_f0 = n - 1; /* no bin needs the serial pass unless a prefix crosses 2^24 */
+            s_g0 = 0;
+        }
         __syncthreads();
         if (t == 0) { /* exclusive prefix over the 1024 chunk totals */
             long long pw = 0, ps = 0;
@@ -410,45 +507,40 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
         }
         __syncthreads();
         long long pw = s_a[t], ps = s_b[t];
-        const long long tw = s_total_w, ts = s_total_s;
+        const long long tw = s_total_w, ts = s_total_s, lim = 1ll << 24;
         for (int64_t i = lo; i < hi; i++) {
-            long long c = (long long)cnt[i], cs = c * (long long)(a.base + b0 + i);
+            const long long c = (long long)(float)cnt[i], cs = c * (long long)(a.base + b0 + i);
             /* forward inclusive; backward = total - forward exclusive */
-            a.w2[i] = (double)(tw - pw);
+            const long long up = tw - pw;
+            a.w2[i] = (double)up;
             a.s2[i] = (double)(ts - ps);
+            if (up > lim && up - c <= lim)
+                s_g0 = i; /* the last bin whose upper weight passes 2^24 */
+            if (pw <= lim && pw + c > lim)
+                s_f0 = i; /* the first bin whose lower weight passes 2^24 */
             pw += c;
             ps += cs;
             a.w1[i] = (double)pw;
             a.s1[i] = (double)ps;
         }
-    } else if (t == 0) {
-        /* numpy's cumsum order, as tp_otsu_select adds */
-        double w = 0.0, s = 0.0;
-        for (int64_t i = n - 1; i >= 0; i--) {
-            double c = (double)cnt[i], x = centre_of(a, b0 + i);
-            w = i == n - 1 ? c : w + c;
-            s = i == n - 1 ? c * x : s + c * x;
-            a.w2[i] = w;
-            a.s2[i] = s;
-        }
-        w = 0.0;
-        s = 0.0;
-        for (int64_t i = 0; i < n - 1; i++) {
-            double c = (double)cnt[i], x = centre_of(a, b0 + i);
-            w = i == 0 ? c : w + c;
-            s = i == 0 ? c * x : s + c * x;
-            a.w1[i] = w;
-            a.s1[i] = s;
-        }
+        __syncthreads();
+        /* float32 weights are exact integers up to 2^24; past it (more than 2^24 samples) they round, in
+         * numpy's order */
+        if (tw > lim)
+            serial_sums(a, cnt, b0, n, s_f0, s_g0, true, cnt32, (double *)s_a, cnt32 + kFinishThreads,
+                        (double *)s_b);
+    } else {
+        serial_sums(a, cnt, b0, n, 0, n - 1, false, cnt32, (double *)s_a, cnt32 + kFinishThreads, (double *)s_b);
     }
     __syncthreads();
-    /* variance of each split and the first maximum */
+    /* variance of each split (float32 for float32 images; a float32 value widened compares the same) and the
+     * first maximum */
     double bv = 0.0;
     int64_t bi = -1;
     for (int64_t i = t; i < n - 1; i += T) {
-        double m2 = a.s2[i + 1] / a.w2[i + 1];
-        double w1 = a.w1[i], d = a.s1[i] / w1 - m2;
-        double v = (w1 * a.w2[i + 1]) * (d * d);
+        const float w1 = (float)a.w1[i], w2 = (float)a.w2[i + 1];
+        const double v = a.kind == C_F32 ? (double)tp_otsu_variance_f32(w1, (float)a.s1[i], w2, (float)a.s2[i + 1])
+                                         : tp_otsu_variance_f64(w1, a.s1[i], w2, a.s2[i + 1]);
         if (bi < 0 || better(v, i, bv, bi)) {
             bv = v;
             bi = i;
@@ -565,8 +657,9 @@ template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_
                                            counts);
     if (st)
         return st;
-    /* n * |value| < 2^53 keeps every partial sum exact: true below 2^37 samples */
-    int exact = n < ((int64_t)1 << 37);
+    /* at most 2^24 samples: float32 counts and weights are exact integers, and n * |value| < 2^53 keeps the
+     * class sums exact */
+    int exact = n <= ((int64_t)1 << 24);
     finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype,
                   out};
     return finish(ctx, a);
@@ -624,9 +717,10 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
                                            counts);
     if (st)
         return st;
-    /* exact integer sums when n * max|value| < 2^53 (checked without overflow) */
+    /* exact float32 weights when n <= 2^24, exact class sums when n * max|value| < 2^53 (checked without
+     * overflow) */
     double mag = fabs((double)lo) > fabs((double)hi) ? fabs((double)lo) : fabs((double)hi);
-    int exact = (double)n * (mag + 1.0) < 9007199254740992.0;
+    int exact = n <= ((int64_t)1 << 24) && (double)n * (mag + 1.0) < 9007199254740992.0;
     finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype, out};
     return finish(ctx, a);
 }

@@ -243,7 +243,7 @@ static int test_label_edge_cases(void)
         for (int64_t x = 0; x < 90; x++)
             d[y * 90 + x] = y == 0 || x == 0 || y == 69 || x == 89 || (y > 30 && y < 40 && x > 40 && x < 44);
     CHECK(label_both("frame", &f, "1", NULL) == 2);
-    CHECK(label_both("frame, background 1", &f, "1", "1") == 2);
+    CHECK(label_both("frame, background 1", &f, "1", "1") == 1); /* the zeros inside the frame */
     tp_image_free(&f);
 
     static const int64_t shapes[][2] = {{1, 1}, {1, 1000}, {1000, 1}, {1, 33}, {33, 1}, {31, 33}, {32, 32},
@@ -258,6 +258,17 @@ static int test_label_edge_cases(void)
         label_both(what, &m, "2", NULL);
         tp_image_free(&m);
     }
+    /* bool bytes other than 1 are True; a background other than 0 or 1 means 0 for bool images */
+    tp_image odd = new_mask(61, 67);
+    random_mask(&odd, 0.5, 71);
+    for (int64_t i = 0; i < 61 * 67; i += 3)
+        if (((uint8_t *)odd.data)[i])
+            ((uint8_t *)odd.data)[i] = (uint8_t)(2 + i % 200);
+    label_both("bool bytes 2..201", &odd, "1", NULL);
+    label_both("bool, background 5", &odd, "2", "5");
+    label_both("bool, background 1", &odd, "2", "1");
+    tp_image_free(&odd);
+
     tp_image one = new_mask(1, 1);
     ((uint8_t *)one.data)[0] = 1;
     CHECK(label_both("1x1 foreground", &one, NULL, NULL) == 1);
@@ -331,6 +342,14 @@ static int test_label_3d(void)
         }
         tp_image_free(&m);
     }
+    /* (A, B, 1) integer images: scikit-image numbers them in the transposed plane's order */
+    tp_image tr = new_image(TP_UINT16, 3, 37, 29, 1);
+    uint64_t ts = 5;
+    for (int64_t i = 0; i < 37 * 29; i++)
+        put(&tr, i, (int64_t)(tp_test_rand(&ts) % 3));
+    label_both("(37, 29, 1) uint16 conn 1", &tr, "1", NULL);
+    label_both("(37, 29, 1) uint16 conn 3", &tr, "3", NULL);
+    tp_image_free(&tr);
     /* a 3D label image of equal-valued touching blocks */
     tp_image im = new_image(TP_INT16, 3, 20, 24, 40);
     for (int64_t i = 0; i < 20 * 24 * 40; i++) {
@@ -382,6 +401,317 @@ static int test_label_large_and_device_resident(void)
     return 0;
 }
 
+/* ---------------------------------------------------------------- regionprops ---- */
+
+#define PROPS_2D                                                                                                   \
+    "label,area,area_bbox,area_convex,area_filled,bbox,centroid,centroid_local,eccentricity,"                      \
+    "equivalent_diameter_area,euler_number,extent,feret_diameter_max,major_axis_length,minor_axis_length,"        \
+    "orientation,perimeter,solidity,moments_hu,convex_area,filled_area,bbox_area,equivalent_diameter"
+#define PROPS_INTENSITY                                                                                            \
+    "intensity_max,intensity_mean,intensity_min,intensity_std,centroid_weighted,mean_intensity,max_intensity,"     \
+    "min_intensity,weighted_centroid"
+#define PROPS_3D                                                                                                   \
+    "label,area,area_bbox,area_convex,area_filled,bbox,centroid,centroid_local,equivalent_diameter_area,"         \
+    "euler_number,extent,major_axis_length,minor_axis_length,solidity"
+
+/* CPU and CUDA tables must be identical: the same columns (names, dtypes, order) and the same bytes. */
+static int64_t props_both(const char *what, const tp_image *lab, const tp_image *inten, const char *props)
+{
+    tp_result rc = tp_result_empty(), rg = tp_result_empty();
+    int64_t rows = -1;
+    tp_status sc = run_on(TP_BACKEND_CPU, "regionprops_table", lab, inten, "properties", props, NULL, NULL, &rc);
+    CHECK_MSG(sc == TP_OK, "%s: cpu: %s", what, tp_last_error(tp_test_ctx));
+    tp_status sg = run_on(TP_BACKEND_CUDA, "regionprops_table", lab, inten, "properties", props, NULL, NULL, &rg);
+    CHECK_MSG(sg == TP_OK, "%s: cuda: %s", what, tp_last_error(tp_test_ctx));
+    if (!sc && !sg) {
+        const tp_table *a = &rc.table, *b = &rg.table;
+        CHECK_MSG(a->ncols == b->ncols && a->nrows == b->nrows, "%s: cpu %d cols x %lld rows, cuda %d x %lld", what,
+                  a->ncols, (long long)a->nrows, b->ncols, (long long)b->nrows);
+        for (int j = 0; j < a->ncols && j < b->ncols && a->nrows == b->nrows; j++) {
+            const tp_column *x = &a->cols[j], *y = &b->cols[j];
+            CHECK_MSG(strcmp(x->name, y->name) == 0 && x->dtype == y->dtype, "%s: column %d: cpu %s (%s), cuda %s (%s)",
+                      what, j, x->name, tp_dtype_name(x->dtype), y->name, tp_dtype_name(y->dtype));
+            size_t es = tp_dtype_size(x->dtype);
+            for (int64_t r = 0; r < a->nrows && x->dtype == y->dtype; r++) {
+                if (memcmp((char *)x->data + r * es, (char *)y->data + r * es, es) == 0)
+                    continue;
+                uint64_t bx = 0, by = 0;
+                memcpy(&bx, (char *)x->data + r * es, es);
+                memcpy(&by, (char *)y->data + r * es, es);
+                CHECK_MSG(0, "%s: column %s, row %lld (label %.0f): cpu %.17g (%016llx), cuda %.17g (%016llx)", what,
+                          x->name, (long long)r, tp_table_find(a, "label") ? tp_get_f64(tp_table_find(a, "label")->data, TP_INT64, r) : -1.0,
+                          tp_table_get(a, j, r), (unsigned long long)bx, tp_table_get(b, j, r), (unsigned long long)by);
+                break;
+            }
+        }
+        rows = a->nrows;
+    }
+    tp_result_free(&rc);
+    tp_result_free(&rg);
+    return rows;
+}
+
+/* Both backends refuse the same request with the same status and message. */
+static void props_refused(const char *what, const tp_image *lab, const tp_image *inten, const char *props)
+{
+    tp_result r = tp_result_empty();
+    tp_status sc = run_on(TP_BACKEND_CPU, "regionprops_table", lab, inten, "properties", props, NULL, NULL, &r);
+    char cmsg[TP_ERRMSG_LEN];
+    snprintf(cmsg, sizeof cmsg, "%s", tp_last_error(tp_test_ctx));
+    tp_result_free(&r);
+    tp_status sg = run_on(TP_BACKEND_CUDA, "regionprops_table", lab, inten, "properties", props, NULL, NULL, &r);
+    tp_result_free(&r);
+    CHECK_MSG(sc != TP_OK && sc == sg && strcmp(cmsg, tp_last_error(tp_test_ctx)) == 0,
+              "%s: cpu %s '%s', cuda %s '%s'", what, tp_status_str(sc), cmsg, tp_status_str(sg),
+              tp_last_error(tp_test_ctx));
+}
+
+/* Ellipses, rings (holes: area_filled, euler), thin diagonals, blobs cut by the border, in a label image
+ * whose labels are spread out (label = base + k * step). Later shapes overwrite earlier ones. */
+static void draw_regions(tp_image *lab, int nshapes, int64_t base, int64_t step, uint64_t seed)
+{
+    const int64_t h = lab->shape[0], w = lab->shape[1];
+    for (int k = 0; k < nshapes; k++) {
+        uint64_t r = tp_test_rand(&seed);
+        int64_t cy = (int64_t)(r % (uint64_t)h), cx = (int64_t)((r >> 20) % (uint64_t)w);
+        int64_t ry = 1 + (int64_t)((r >> 40) % 14), rx = 1 + (int64_t)((r >> 48) % 14);
+        int kind = (int)((r >> 58) % 4);
+        int64_t value = base + (int64_t)k * step;
+        for (int64_t y = cy - ry; y <= cy + ry; y++)
+            for (int64_t x = cx - rx; x <= cx + rx; x++) {
+                if (y < 0 || x < 0 || y >= h || x >= w)
+                    continue;
+                double u = (double)(y - cy) / (double)ry, v = (double)(x - cx) / (double)rx, q = u * u + v * v;
+                bool in = kind == 0 ? q <= 1.0
+                          : kind == 1 ? (q <= 1.0 && q >= 0.3)
+                          : kind == 2 ? (y - cy == x - cx || y - cy == x - cx + 1)
+                                      : (q <= 1.0 && ((y + x) % 7 != 0));
+                if (in)
+                    put(lab, y * w + x, value);
+            }
+    }
+}
+
+static tp_image intensity_like(const tp_image *lab, tp_dtype dt, uint64_t seed)
+{
+    tp_image im = new_image(dt, lab->ndim, lab->shape[0], lab->shape[1], lab->ndim == 3 ? lab->shape[2] : 1);
+    int64_t n = tp_image_count(&im);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t r = tp_test_rand(&seed);
+        double v;
+        switch (dt) {
+        case TP_UINT8: v = (double)(r % 256); break;
+        case TP_UINT16: v = (double)(r % 65536); break;
+        case TP_INT16: v = (double)(int64_t)(r % 65536) - 32768; break;
+        case TP_FLOAT32: v = (double)(float)((double)(r >> 11) * 0x1.0p-53 * 3.7 - 0.6); break;
+        default: v = (double)(r >> 11) * 0x1.0p-53 * 1234.5 - 17.25; break;
+        }
+        tp_set_f64(im.data, dt, i, v);
+    }
+    return im;
+}
+
+static int test_props_2d_every_property(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    static const tp_dtype lab_types[] = {TP_INT32, TP_UINT16, TP_INT64, TP_UINT8};
+    static const tp_dtype int_types[] = {TP_UINT8, TP_UINT16, TP_FLOAT32, TP_FLOAT64, TP_INT16};
+    for (int li = 0; li < 4; li++) {
+        tp_image lab = new_image(lab_types[li], 2, 257, 311, 1);
+        draw_regions(&lab, lab_types[li] == TP_UINT8 ? 200 : 300, 1, lab_types[li] == TP_INT64 ? 1000003 : 1,
+                     77 + (uint64_t)li);
+        char what[96];
+        snprintf(what, sizeof what, "2D %s labels, shape properties", tp_dtype_name(lab_types[li]));
+        CHECK(props_both(what, &lab, NULL, PROPS_2D) > 50);
+        for (int ii = 0; ii < 5; ii++) {
+            tp_image in = intensity_like(&lab, int_types[ii], 5 + (uint64_t)ii);
+            snprintf(what, sizeof what, "2D %s labels, %s intensity", tp_dtype_name(lab_types[li]),
+                     tp_dtype_name(int_types[ii]));
+            props_both(what, &lab, &in, PROPS_2D "," PROPS_INTENSITY);
+            tp_image_free(&in);
+        }
+        tp_image_free(&lab);
+    }
+    return 0;
+}
+
+static int test_props_sparse_and_single_pixels(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    /* labels 10^12 apart: the sort path; negative labels are background */
+    tp_image lab = new_image(TP_INT64, 2, 200, 230, 1);
+    draw_regions(&lab, 120, INT64_C(5000000000000), INT64_C(1000000000000) / 7, 3);
+    for (int64_t i = 0; i < 200 * 230; i += 97)
+        put(&lab, i, -5);
+    tp_image in = intensity_like(&lab, TP_FLOAT64, 8);
+    CHECK(props_both("sparse int64 labels", &lab, &in, PROPS_2D "," PROPS_INTENSITY) > 50);
+    tp_image_free(&in);
+    tp_image_free(&lab);
+
+    /* isolated single pixels: area 1, area_convex 1, perimeter 0 */
+    tp_image px = new_image(TP_INT32, 2, 64, 80, 1);
+    int32_t *d = px.data;
+    int32_t next = 1;
+    for (int64_t y = 1; y < 64; y += 3)
+        for (int64_t x = 0; x < 80; x += 2)
+            d[y * 80 + x] = next++;
+    tp_image pin = intensity_like(&px, TP_UINT8, 9);
+    CHECK(props_both("single pixels", &px, &pin, PROPS_2D "," PROPS_INTENSITY) == next - 1);
+    tp_image_free(&pin);
+    tp_image_free(&px);
+
+    /* bool label image (one label), all background, one region covering everything */
+    tp_image m = new_mask(90, 70);
+    random_mask(&m, 0.6, 12);
+    CHECK(props_both("bool labels", &m, NULL, PROPS_2D) == 1);
+    memset(m.data, 0, 90 * 70);
+    CHECK(props_both("no regions", &m, NULL, PROPS_2D) == 0);
+    memset(m.data, 1, 90 * 70);
+    tp_image fin = intensity_like(&m, TP_FLOAT32, 13);
+    CHECK(props_both("one full region", &m, &fin, PROPS_2D "," PROPS_INTENSITY) == 1);
+    tp_image_free(&fin);
+    tp_image_free(&m);
+    return 0;
+}
+
+/* Values that test the order of float operations: NaN, -0.0 and +0.0 together, regions over 8192 pixels
+ * (numpy's chunked pairwise sums), regions wider than the image's tiles. */
+static int test_props_float_corners(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    tp_image lab = new_image(TP_INT32, 2, 300, 280, 1);
+    for (int64_t y = 0; y < 300; y++)
+        for (int64_t x = 0; x < 280; x++)
+            put(&lab, y * 280 + x, y < 150 ? 1 + (x >= 140) : 3 + (x / 70)); /* areas 21000 and 10500 */
+    static const tp_dtype fts[] = {TP_FLOAT32, TP_FLOAT64};
+    for (int k = 0; k < 2; k++) {
+        tp_image in = intensity_like(&lab, fts[k], 21 + (uint64_t)k);
+        CHECK(props_both(k ? "large regions float64" : "large regions float32", &lab, &in,
+                         PROPS_2D "," PROPS_INTENSITY) == 6);
+        /* zeros of both signs: min/max keep the first one met in raster order */
+        for (int64_t i = 0; i < 300 * 280; i += 3)
+            tp_set_f64(in.data, fts[k], i, (i / 3) % 2 ? -0.0 : 0.0);
+        props_both("signed zeros", &lab, &in, "label,intensity_min,intensity_max,intensity_mean,intensity_std");
+        tp_set_f64(in.data, fts[k], 150 * 280 + 5, NAN);
+        props_both("a NaN", &lab, &in, "label,intensity_min,intensity_max,intensity_mean,centroid_weighted");
+        tp_image_free(&in);
+    }
+    tp_image_free(&lab);
+    return 0;
+}
+
+static int test_props_2000_regions(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    tp_image lab = new_image(TP_INT32, 2, 2048, 2048, 1);
+    draw_regions(&lab, 2200, 1, 1, 2048);
+    tp_image in = intensity_like(&lab, TP_UINT8, 2049);
+    CHECK(props_both("2048^2 ~2000 regions, the pipeline's properties", &lab, &in,
+                     "label,area,mean_intensity,solidity,bbox,centroid") > 1500);
+    /* device-resident inputs give the same host table */
+    tp_image dlab = tp_image_empty(), din = tp_image_empty();
+    CHECK_OK(tp_image_copy(tp_test_ctx, &lab, &dlab, TP_DEVICE));
+    CHECK_OK(tp_image_copy(tp_test_ctx, &in, &din, TP_DEVICE));
+    tp_result rc = tp_result_empty(), rg = tp_result_empty();
+    const char *pl = "label,area,mean_intensity,solidity,bbox,centroid";
+    CHECK_OK(run_on(TP_BACKEND_CPU, "regionprops_table", &lab, &in, "properties", pl, NULL, NULL, &rc));
+    CHECK_OK(run_on(TP_BACKEND_CUDA, "regionprops_table", &dlab, &din, "properties", pl, NULL, NULL, &rg));
+    CHECK(rc.table.ncols == rg.table.ncols && rc.table.nrows == rg.table.nrows);
+    for (int j = 0; j < rc.table.ncols && j < rg.table.ncols && rc.table.nrows == rg.table.nrows; j++)
+        CHECK_MSG(memcmp(rc.table.cols[j].data, rg.table.cols[j].data, (size_t)rc.table.nrows * 8) == 0,
+                  "device-resident inputs: column %s differs", rc.table.cols[j].name);
+    tp_result_free(&rc);
+    tp_result_free(&rg);
+    tp_image_free(&dlab);
+    tp_image_free(&din);
+    tp_image fin = intensity_like(&lab, TP_FLOAT32, 2050);
+    props_both("2048^2 ~2000 regions, every property", &lab, &fin, PROPS_2D "," PROPS_INTENSITY);
+    tp_image_free(&fin);
+    tp_image_free(&in);
+    tp_image_free(&lab);
+    return 0;
+}
+
+/* A 3D label image: balls, hollow balls and boxes (radius >= 2, so none is flat) in cells of a grid, or
+ * overlapping anywhere (then some may be flat or cut). */
+static void draw_3d(tp_image *lab, int n, bool grid, uint64_t seed)
+{
+    const int64_t dz = lab->shape[0], h = lab->shape[1], w = lab->shape[2];
+    for (int k = 1; k <= n; k++) {
+        uint64_t r = tp_test_rand(&seed);
+        int64_t rad = 2 + (int64_t)((r >> 48) % 4), cz, cy, cx;
+        if (grid) {
+            int64_t cells_y = h / 12, cells_x = w / 12, c = k - 1;
+            cz = 6 + 12 * (c / (cells_y * cells_x));
+            cy = 6 + 12 * ((c / cells_x) % cells_y);
+            cx = 6 + 12 * (c % cells_x);
+            if (cz + 5 >= dz)
+                return;
+        } else {
+            cz = (int64_t)(r % (uint64_t)dz);
+            cy = (int64_t)((r >> 16) % (uint64_t)h);
+            cx = (int64_t)((r >> 32) % (uint64_t)w);
+        }
+        int kind = (int)((r >> 60) % 3);
+        for (int64_t z = cz - rad; z <= cz + rad; z++)
+            for (int64_t y = cy - rad; y <= cy + rad; y++)
+                for (int64_t x = cx - rad; x <= cx + rad; x++) {
+                    if (z < 0 || y < 0 || x < 0 || z >= dz || y >= h || x >= w)
+                        continue;
+                    int64_t q = (z - cz) * (z - cz) + (y - cy) * (y - cy) + (x - cx) * (x - cx);
+                    bool in = kind == 0 ? q <= rad * rad : kind == 1 ? (q <= rad * rad && q * 4 >= rad * rad) : true;
+                    if (in)
+                        put(lab, (z * h + y) * w + x, k);
+                }
+    }
+}
+
+static int test_props_3d(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    /* overlapping shapes: every 3D property but feret_diameter_max (a flat one would make both refuse) */
+    tp_image lab = new_image(TP_INT32, 3, 24, 40, 44);
+    draw_3d(&lab, 40, false, 31);
+    CHECK(props_both("3D shapes", &lab, NULL, PROPS_3D) > 10);
+    static const tp_dtype its[] = {TP_UINT16, TP_FLOAT32, TP_FLOAT64};
+    for (int k = 0; k < 3; k++) {
+        tp_image in = intensity_like(&lab, its[k], 40 + (uint64_t)k);
+        char what[64];
+        snprintf(what, sizeof what, "3D shapes, %s intensity", tp_dtype_name(its[k]));
+        props_both(what, &lab, &in, PROPS_3D "," PROPS_INTENSITY);
+        tp_image_free(&in);
+    }
+    props_refused("3D perimeter", &lab, NULL, "label,perimeter");
+    props_refused("3D moments_hu", &lab, NULL, "area,moments_hu");
+    props_refused("3D orientation", &lab, NULL, "orientation");
+    props_refused("intensity without an image", &lab, NULL, "label,intensity_mean");
+    tp_image_free(&lab);
+
+    /* shapes apart from each other: feret_diameter_max too */
+    tp_image sep = new_image(TP_UINT16, 3, 36, 48, 60);
+    draw_3d(&sep, 60, true, 32);
+    CHECK(props_both("3D separate shapes with feret", &sep, NULL, PROPS_3D ",feret_diameter_max") > 20);
+    tp_image_free(&sep);
+
+    /* flat regions: area_convex 0 (solidity inf); feret_diameter_max refused, naming the lowest such label */
+    tp_image flat = new_image(TP_UINT8, 3, 5, 12, 12);
+    for (int64_t y = 2; y < 9; y++)
+        for (int64_t x = 1; x < 10; x++)
+            put(&flat, (2 * 12 + y) * 12 + x, 7);
+    put(&flat, 0, 3);
+    CHECK(props_both("3D flat region", &flat, NULL, "label,area,area_convex,solidity,euler_number,area_filled") == 2);
+    props_refused("3D flat region's feret", &flat, NULL, "label,feret_diameter_max");
+    tp_image_free(&flat);
+    return 0;
+}
+
 TP_TESTS(T(test_label_random_masks), T(test_label_checkerboard), T(test_label_spiral_and_snake),
          T(test_label_many_labels), T(test_label_edge_cases), T(test_label_int_images), T(test_label_3d),
-         T(test_label_large_and_device_resident))
+         T(test_label_large_and_device_resident), T(test_props_2d_every_property),
+         T(test_props_sparse_and_single_pixels), T(test_props_float_corners), T(test_props_2000_regions),
+         T(test_props_3d))

@@ -6,6 +6,9 @@
 /* The report code is plain C without Google Benchmark; compiling it into the test keeps the suite's
  * build unchanged (bench/ is linked only into the twinpix command). */
 #include "bench/report.c"
+#include "bench/report_html.c"
+#include "bench/report_json.c"
+#include "bench/report_md.c"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -535,6 +538,45 @@ static int test_compare(void)
     return 0;
 }
 
+/* bench.json read back and written again is the same text: the loader misses no field (used by
+ * `twinpix bench --render`). */
+static int test_load_roundtrip(void)
+{
+    tp_bench_report r, back;
+    fake_report(&r, 1);
+    CHECK_OK(tp_bench_report_derive(&r));
+    static const char *const names[2][2] = {{"rt_a.json", "rt_b.json"}, {"rt_c.json", "rt_d.json"}};
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* with a comparison block too */
+            CHECK_OK(tp_bench_report_compare(tp_test_ctx, &r, tmp_path("rt_a.json")));
+            CHECK(r.ndeltas > 0);
+        }
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s", tmp_path(names[round][0]));
+        snprintf(b, sizeof b, "%s", tmp_path(names[round][1]));
+        CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, a));
+        CHECK_OK(tp_bench_report_load(tp_test_ctx, &back, a));
+        CHECK(back.nresults == r.nresults && back.npipelines == r.npipelines && back.nspeedups == r.nspeedups);
+        CHECK(back.ndeltas == r.ndeltas && back.gpu_available == r.gpu_available);
+        CHECK_OK(tp_bench_write_json(tp_test_ctx, &back, b));
+        char *ta = slurp(a), *tb = slurp(b);
+        CHECK(ta && tb && strcmp(ta, tb) == 0);
+        free(ta);
+        free(tb);
+        tp_bench_report_free(&back);
+    }
+    tp_bench_report_free(&r);
+    /* no GPU: the reason survives, and the report says the columns are absent */
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, tmp_path("rt_e.json")));
+    CHECK_OK(tp_bench_report_load(tp_test_ctx, &back, tmp_path("rt_e.json")));
+    CHECK(!back.gpu_available && strstr(back.gpu_reason, "none here") != NULL);
+    tp_bench_report_free(&back);
+    tp_bench_report_free(&r);
+    CHECK(tp_bench_report_load(tp_test_ctx, &back, tmp_path("absent.json")) == TP_ERR_IO);
+    return 0;
+}
+
 static int cleanup(void)
 {
     if (!g_dir[0])
@@ -561,4 +603,4 @@ static int cleanup(void)
 }
 
 TP_TESTS(T(test_stats), T(test_names_and_shapes), T(test_crossover), T(test_derive), T(test_json), T(test_markdown),
-         T(test_html), T(test_compare), T(cleanup))
+         T(test_html), T(test_compare), T(test_load_roundtrip), T(cleanup))

@@ -367,18 +367,60 @@ static int test_otsu_bins_follow_numpy(void)
 {
     /* np.histogram: the last bin includes max; a value on an inner edge goes to the upper bin */
     double e[5];
-    tp_otsu_edges_f64(0.0, 1.0, 4, e);
+    CHECK(tp_otsu_edges_f64(0.0, 1.0, 4, e) == 0);
     CHECK(e[0] == 0.0 && e[1] == 0.25 && e[2] == 0.5 && e[3] == 0.75 && e[4] == 1.0);
-    double norm = tp_otsu_norm_f64(0.0, 1.0, 4);
-    CHECK(tp_otsu_bin_f64(1.0, 0.0, norm, e, 4) == 3 && tp_otsu_bin_f64(0.5, 0.0, norm, e, 4) == 2);
-    CHECK(tp_otsu_bin_f64(nextafter(0.5, 0.0), 0.0, norm, e, 4) == 1 && tp_otsu_bin_f64(0.0, 0.0, norm, e, 4) == 0);
+    CHECK(tp_otsu_bin_f64(1.0, 0.0, 1.0, e, 4) == 3 && tp_otsu_bin_f64(0.5, 0.0, 1.0, e, 4) == 2);
+    CHECK(tp_otsu_bin_f64(nextafter(0.5, 0.0), 0.0, 1.0, e, 4) == 1 && tp_otsu_bin_f64(0.0, 0.0, 1.0, e, 4) == 0);
     float ef[4];
-    tp_otsu_edges_f32(-1.0f, 0.1f, 3, ef);
+    CHECK(tp_otsu_edges_f32(-1.0f, 0.1f, 3, ef) == 0);
     CHECK(ef[3] == 0.1f && ef[0] == -1.0f);
-    float nf = tp_otsu_norm_f32(-1.0f, 0.1f, 3);
     for (int b = 0; b < 3; b++)
-        CHECK(tp_otsu_bin_f32(ef[b], -1.0f, nf, ef, 3) == b &&
-              tp_otsu_bin_f32(nextafterf(ef[b + 1], -2.0f), -1.0f, nf, ef, 3) == b);
+        CHECK(tp_otsu_bin_f32(ef[b], -1.0f, 0.1f - -1.0f, ef, 3) == b &&
+              tp_otsu_bin_f32(nextafterf(ef[b + 1], -2.0f), -1.0f, 0.1f - -1.0f, ef, 3) == b);
+    /* numpy 2 evaluates linspace for float32 bounds in float32: edge 7 of [0.1, 0.7] in 256 bins is
+     * 0x1.dccccc(p-4); numpy 1.x (through float64) made it 0x1.dcccce(p-4) */
+    float e256[257];
+    CHECK(tp_otsu_edges_f32(0.1f, 0.7f, 256, e256) == 0);
+    CHECK(e256[7] == 0x1.dccccc0p-4f && e256[31] == 0x1.619998p-3f && e256[256] == 0.7f);
+    /* numpy 2 refuses edges that do not increase: 256 bins between neighbouring floats */
+    CHECK(tp_otsu_edges_f32(1.0f, nextafterf(1.0f, 2.0f), 256, e256) == -1);
+    CHECK(tp_otsu_edges_f32(1.0f, nextafterf(1.0f, 2.0f), 1, e256) == 0);
+    return 0;
+}
+
+/* scikit-image 0.26's choice: float32 counts and weights, float32 weight1 * weight2. The histograms below
+ * are near ties that 0.19.3 (float64 counts) splits one bin later; they are also checked against
+ * scikit-image by tests/oracle/test_threshold_otsu.py. */
+static int test_otsu_select_float32_weights(void)
+{
+    const int64_t tie[11] = {53408, 30510, 63926, 26406, 12375, 8526, 12375, 26405, 63926, 30510, 53408};
+    const int64_t big[5] = {3906906, 3794013, 1996724, 3794011, 3906906}; /* 17398560 samples > 2^24 */
+    double x[11];
+    for (int i = 0; i < 11; i++)
+        x[i] = i;
+    CHECK(tp_otsu_select(tie, x, 11, 0) == 4);
+    CHECK(tp_otsu_select(big, x, 5, 0) == 1);
+    /* the same first tie through the op: a uint8 image holding those counts */
+    int64_t s[2] = {1, 381775};
+    tp_image im = tp_image_empty();
+    CHECK_OK(tp_image_alloc(tp_test_ctx, &im, TP_UINT8, 2, s, -1, TP_HOST));
+    int64_t k = 0;
+    for (int v = 0; v < 11; v++)
+        for (int64_t c = 0; c < tie[v]; c++)
+            ((uint8_t *)im.data)[k++] = (uint8_t)v;
+    tp_status st;
+    CHECK(k == s[1] && otsu(&im, NULL, 2, &st) == 4.0 && st == TP_OK);
+    tp_image_free(&im);
+    /* float32 images: a range too narrow for nbins float32 edges is numpy 2's refusal */
+    int64_t s2[2] = {2, 2};
+    CHECK_OK(tp_image_alloc(tp_test_ctx, &im, TP_FLOAT32, 2, s2, -1, TP_HOST));
+    float *f = im.data;
+    f[0] = f[1] = 1.0f;
+    f[2] = f[3] = nextafterf(nextafterf(1.0f, 2.0f), 2.0f); /* two float32 steps apart */
+    otsu(&im, NULL, 1, &st);
+    CHECK(st == TP_ERR_ARG && strstr(tp_last_error(tp_test_ctx), "nbins"));
+    CHECK(otsu(&im, "nbins=2", 1, &st) == 1.0 && st == TP_OK); /* centre (1 + (1 + ulp)) / 2 rounds to 1 */
+    tp_image_free(&im);
     return 0;
 }
 
@@ -423,4 +465,5 @@ TP_TESTS(T(test_np_exp_matches_svml), T(test_np_sum_is_pairwise), T(test_gauss_w
          T(test_border_index), T(test_img_as_float_values), T(test_gaussian_impulse_is_kernel),
          T(test_gaussian_dtypes_and_shapes), T(test_gaussian_thread_invariance),
          T(test_gaussian_channels_independent), T(test_gaussian_errors), T(test_otsu_small_cases),
-         T(test_otsu_bins_follow_numpy), T(test_otsu_thread_invariance), T(test_otsu_blobs))
+         T(test_otsu_bins_follow_numpy), T(test_otsu_select_float32_weights), T(test_otsu_thread_invariance),
+         T(test_otsu_blobs))

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
+#include <png.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -788,6 +789,40 @@ static int test_png_roundtrip(void)
     return 0;
 }
 
+/* An Adam7-interlaced 16-bit RGB PNG written by libpng itself. */
+static int test_png_interlaced(void)
+{
+    enum { W = 37, H = 23 };
+    static uint16_t px[W * H * 3], staged[W * H * 3];
+    for (int k = 0; k < W * H * 3; k++)
+        px[k] = staged[k] = (uint16_t)(k * 977);
+    FILE *f = fopen(tmp("adam7.png"), "wb");
+    png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(p);
+    if (!f || !p || !info || setjmp(png_jmpbuf(p)))
+        abort();
+    png_init_io(p, f);
+    png_set_IHDR(p, info, W, H, 16, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_ADAM7, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(p, info);
+    png_set_swap(p); /* our samples are little-endian */
+    png_set_interlace_handling(p);
+    png_bytep rows[H];
+    for (int y = 0; y < H; y++)
+        rows[y] = (png_bytep)(staged + y * W * 3);
+    png_write_image(p, rows);
+    png_write_end(p, NULL);
+    png_destroy_write_struct(&p, &info);
+    fclose(f);
+    tp_image im = tp_image_empty();
+    if (read_ok(tmp("adam7.png"), &im, NULL)) {
+        CHECK(im.dtype == TP_UINT16 && im.ndim == 3 && im.shape[0] == H && im.shape[1] == W && im.shape[2] == 3);
+        CHECK(tp_image_count(&im) == W * H * 3 && memcmp(im.data, px, sizeof px) == 0);
+    }
+    tp_image_free(&im);
+    return 0;
+}
+
 /* ---- failures leave nothing behind ---- */
 
 static int test_unwritable_paths(void)
@@ -1034,5 +1069,5 @@ static int cleanup(void)
 TP_TESTS(T(test_table_csv_roundtrip), T(test_table_json), T(test_table_csv_reader), T(test_tiff_roundtrip_dtypes),
          T(test_tiff_roundtrip_layouts), T(test_tiff_spacing_and_strided), T(test_tiff_tiled),
          T(test_tiff_bilevel_half_uint64), T(test_tiff_pages), T(test_tiff_palette_jpeg), T(test_shared_datasets),
-         T(test_skimage_pngs), T(test_png_roundtrip), T(test_unwritable_paths), T(test_write_fails_midway),
+         T(test_skimage_pngs), T(test_png_roundtrip), T(test_png_interlaced), T(test_unwritable_paths), T(test_write_fails_midway),
          T(test_python_reads_twinpix), T(test_twinpix_reads_tifffile), T(cleanup))

@@ -105,7 +105,8 @@ static int test_empty_and_errors(void)
     CHECK(r.table.nrows == 0 && r.table.ncols == 6);
     tp_result_free(&r);
     CHECK(run_props(&lab, NULL, "label,intensity_mean", 1, &r) == TP_ERR_ARG);
-    CHECK(strstr(tp_last_error(tp_test_ctx), "intensity_mean") && strstr(tp_last_error(tp_test_ctx), "intensity_image"));
+    const char *msg = tp_last_error(tp_test_ctx);
+    CHECK(strstr(msg, "intensity_mean") && strstr(msg, "intensity_image"));
     CHECK(r.table.cols == NULL);
 
     uint8_t v[3 * 3 * 3] = {0};

@@ -17,8 +17,8 @@ const tp_op_desc tp_op_threshold_otsu = {
     .output = TP_OUT_SCALAR,
     .impl = {tp_cpu_threshold_otsu, TP_CUDA_IMPL(tp_cuda_threshold_otsu)},
     .contract = {TP_CONTRACT_EXACT, 0,
-                 "integer histogram counts are exact; the float32 cumulative sums and float64 variance run in "
-                 "the same order on both sides"},
+                 "integer counts are exact; counts cast to float32, float32 weight cumsums, class sums in "
+                 "numpy's dtype (float32 images: float32), float32 w1*w2, same order on both sides"},
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,
     .input_kind = "gray",

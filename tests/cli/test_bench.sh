@@ -87,6 +87,11 @@ md = open(d + "/report.md").read()
 assert md.startswith("# twinpix benchmark report") and "## Ops (median ms)" in md
 PYEOF
 
+# --render writes the same reports again from bench.json alone
+"$TWINPIX" bench --render "$tmp/a/bench.json" --out "$tmp/r" 2>/dev/null
+[ $? -eq 0 ] && cmp -s "$tmp/a/report.md" "$tmp/r/report.md" && cmp -s "$tmp/a/report.html" "$tmp/r/report.html" ||
+  { echo "FAIL: --render does not reproduce report.md and report.html"; fail=1; }
+
 # a second, small run compared with the first
 "$TWINPIX" bench --quick --op threshold --size 256 --backend cpu-1t --no-pipeline --out "$tmp/b" \
   --compare-with "$tmp/a/bench.json" >"$tmp/b.stdout" 2>"$tmp/b.stderr"

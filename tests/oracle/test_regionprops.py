@@ -133,11 +133,14 @@ def compare(name, lab, inten, props, ours, int_intensity):
             if canon == "moments_hu":
                 k = int(key.rsplit("-", 1)[1])
                 ok = abs(a - b) <= REL * abs(b) + 1e-12 * hu0 ** HU_POW[k]
+                R.note_worst("moments_hu |d| / hu0**p", abs(a - b) / hu0 ** HU_POW[k])
             elif canon == "eccentricity":
                 ok = abs(a * a - b * b) <= REL * b * b + 1e-14
+                R.note_worst("eccentricity |d(e**2)|", abs(a * a - b * b))
             elif canon == "axis_minor_length":
                 major2 = (16 * ev[0]) if lab.ndim == 2 else 10 * (ev[0] + ev[1] - ev[2])
                 ok = abs(a * a - b * b) <= REL * b * b + 1e-13 * major2
+                R.note_worst("axis_minor_length |d(m**2)| / major**2", abs(a * a - b * b) / major2)
             elif canon == "orientation":
                 l1, l2 = ev[0], ev[-1]
                 if l1 - l2 <= 1e-9 * l1:
@@ -151,10 +154,10 @@ def compare(name, lab, inten, props, ours, int_intensity):
                     continue
                 d = abs((a - b + math.pi / 2) % math.pi - math.pi / 2)
                 ok = d <= REL + 1e-14 * l1 / (l1 - l2)
-                rel = d
+                rel = d  # radians, modulo pi
             else:
                 ok = rel <= REL
-            R.note_worst(f"rel {canon}", rel)
+            R.note_worst(f"rel {canon}" if canon != "orientation" else "orientation |d| (rad, mod pi)", rel)
             if not ok:
                 bad.append((i, a, b))
         R.check(not bad, f"{name}: {key}", f"{len(bad)} beyond bound, e.g. {bad[:3]}")
@@ -186,6 +189,26 @@ def blobs2d(shape, seed, sigma=2.0):
 
 def intensity_like(shape, dtype, seed):
     return ou.synth_gray(shape, dtype, seed)
+
+
+def random_tiles(grid, tile, density, seed):
+    """One label per tile, random pixels of it inside the tile; tiles are separated by background."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(g * (t + 1) for g, t in zip(grid, tile))
+    lab = np.zeros(shape, np.int32)
+    for k, idx in enumerate(np.ndindex(*grid)):
+        sl = tuple(slice(i * (t + 1), i * (t + 1) + t) for i, t in zip(idx, tile))
+        lab[sl][rng.random(tile) < density] = k + 1
+    return lab
+
+
+def drop_flat(lab):
+    """The label image without its flat regions (voxels in one plane)."""
+    lab = lab.copy()
+    for r in measure.regionprops(lab):
+        if np.linalg.matrix_rank(r.coords - r.coords.mean(axis=0)) < 3:
+            lab[lab == r.label] = 0
+    return lab
 
 
 def with_holes(seed):
@@ -229,6 +252,17 @@ def main():
         run_case("blobs shared float32", lab, img.astype(np.float32) / 7.0)
     else:
         print("  note: ../shared/datasets absent; blobs case skipped")
+    mpath, npath = ou.shared("skimage_human_mitosis_8bit.tif"), ou.shared("neubias_nuclei_3d_8bit.tif")
+    if mpath and npath:
+        import tifffile
+        img = tifffile.imread(mpath)
+        lab = measure.label(img > filters.threshold_otsu(img)).astype(np.int32)
+        run_case("human mitosis uint8", lab, img)
+        vol = tifffile.imread(npath)
+        lab3 = measure.label(vol > filters.threshold_otsu(vol)).astype(np.int32)
+        run_case("nuclei 3D with flat regions", lab3, vol,
+                 props=[p for p in props_for(3, True) if p != "feret_diameter_max"])
+        run_case("nuclei 3D feret", drop_flat(lab3), None, props=["label", "feret_diameter_max", "area_convex"])
 
     # synthetic blobs, non-consecutive labels, each intensity dtype
     lab = blobs2d((160, 190), 5)
@@ -237,6 +271,8 @@ def main():
     run_case("synthetic float32", lab, intensity_like(lab.shape, np.float32, 7))
     run_case("synthetic int16", lab.astype(np.uint16), intensity_like(lab.shape, np.int16, 8))
     run_case("synthetic float64", lab, intensity_like(lab.shape, np.float64, 9) + 0.01)
+    run_case("synthetic int32", lab, intensity_like(lab.shape, np.int32, 10))
+    run_case("synthetic bool", lab, intensity_like(lab.shape, np.uint8, 10) > 100)
     # labels up to 2^62: scikit-image allocates per label up to the largest, so its oracle is the table of
     # the same regions numbered 1..N, with the label column mapped back
     huge = np.where(lab > 0, (lab.astype(np.int64) * 1000003) % 97 + (lab.astype(np.int64) << 40), 0)
@@ -286,6 +322,13 @@ def main():
     run_case("large float64 region", big_region, big_inten.astype(np.float64) * 1.1,
              props=["label", "intensity_mean", "intensity_std"])
 
+    # random scatter inside tiles: disconnected regions, empty rows and columns, every hull degeneracy
+    run_case("random tiles 2D", random_tiles((20, 24), (11, 13), 0.3, 21), props=props_for(2, False))
+    t3 = drop_flat(random_tiles((4, 4, 5), (7, 6, 7), 0.15, 22))
+    run_case("random tiles 3D", t3, props=["label", "area", "area_convex", "solidity", "feret_diameter_max",
+                                           "euler_number", "area_filled", "major_axis_length",
+                                           "minor_axis_length"])
+
     # 3D
     zz, yy, xx = np.mgrid[:24, :26, :28]
     lab3 = np.zeros((24, 26, 28), np.int32)
@@ -297,10 +340,7 @@ def main():
     run_case("3D shapes uint8", lab3, intensity_like(lab3.shape, np.uint8, 12))
     r3 = ndi.gaussian_filter(rng.random((28, 30, 32)), 2.0)
     lab3r = measure.label(r3 > np.percentile(r3, 70)).astype(np.int32)
-    for r in measure.regionprops(lab3r):  # flat regions: scikit-image's feret raises; tested apart
-        c = r.coords - r.coords.mean(axis=0)
-        if np.linalg.matrix_rank(c) < 3:
-            lab3r[lab3r == r.label] = 0
+    lab3r = drop_flat(lab3r)  # flat regions: scikit-image's feret raises; tested apart
     run_case("3D blobs float32", lab3r, intensity_like(lab3r.shape, np.float32, 13))
     run_case("3D blobs uint16 sparse", np.where(lab3r > 0, lab3r * 5 + 2, 0).astype(np.int64),
              intensity_like(lab3r.shape, np.uint16, 14))
