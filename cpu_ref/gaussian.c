@@ -45,8 +45,10 @@ typedef double vd4u __attribute__((vector_size(32), aligned(8), may_alias));
 #define STORE4(p, v) (*(vd4u *)(p) = (v))
 
 /* The correlation kernels, compiled for the baseline and, where GCC can dispatch at load time, for AVX2
- * and AVX-512 (wider vectors only: no FMA is emitted under -ffp-contract=off, so the bits are the same). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+ * and AVX-512 (wider vectors only: no FMA is emitted under -ffp-contract=off, so the bits are the same).
+ * Not under ThreadSanitizer: the IFUNC resolver runs during relocation, before TSan's runtime exists. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&                      \
+    !defined(__SANITIZE_THREAD__)
 #define TP_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TP_KERNEL_CLONES

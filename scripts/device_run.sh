@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/tp_out}
 mkdir -p "$OUT"
+# the bundle travels compressed (the carry limit is 64 MiB)
+[ -f .carry/bundle.tgz ] && [ ! -x .carry/bin/twinpix ] && tar -C .carry -xzf .carry/bundle.tgz
 export LD_LIBRARY_PATH=$PWD/.carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export TWINPIX_SHARED_DATASETS=${TWINPIX_SHARED_DATASETS:-$PWD/.carry/datasets}
 TP=$PWD/.carry/bin/twinpix
@@ -21,14 +23,18 @@ if has tests; then
 fi
 if has sanitize; then
   : > "$OUT/sanitizer.txt"
-  for tool in memcheck racecheck initcheck synccheck; do
+  for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     for t in .carry/tests/gpu_test_*; do
       echo "== $tool $t" >> "$OUT/sanitizer.txt"
-      TP_TEST_SMALL=1 compute-sanitizer --tool "$tool" --error-exitcode 9 "$t" >> "$OUT/sanitizer.txt" 2>&1
+      TP_TEST_SMALL=1 timeout "${SAN_TIMEOUT:-240}" compute-sanitizer --tool "$tool" --error-exitcode 9 "$t" \
+        >> "$OUT/sanitizer.txt" 2>&1
       echo "exit $?" >> "$OUT/sanitizer.txt"
     done
   done
   grep -E "^== |^exit|ERROR SUMMARY" "$OUT/sanitizer.txt"
+fi
+if has otsu; then
+  TWINPIX=$TP python3 tests/oracle/otsu_026_check.py 2>&1 | tee "$OUT/otsu_026.txt" | tail -5
 fi
 if has compare; then
   $TP compare --require-gpu --out "$OUT/compare" > "$OUT/compare_stdout.txt" 2>&1; echo "compare exit $?"
