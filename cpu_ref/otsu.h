@@ -8,8 +8,9 @@
  *    np.arange(min, max + 1), an int64 array.
  *  - Float images: np.histogram(image, bins=nbins). Edges = np.linspace(min, max, nbins + 1, dtype=image
  *    dtype), which numpy 2 evaluates in the image dtype (float32 images: float32 arithmetic; numpy 1.x
- *    went through float64, so 0.19.3 and 0.26 on numpy 1.x get other float32 edges); the last edge is
- *    max. numpy refuses edges that do not strictly increase ("Too many bins for data range"). A sample's
+ *    computed them in float64 and rounded, so scikit-image on numpy 1.x has other float32 edges); the
+ *    last edge is max. numpy 2 refuses edges that do not strictly increase ("Too many bins for data
+ *    range"). A sample's
  *    first guess is int((x - min) / (max - min) * nbins) in the image dtype, nbins moved to nbins - 1,
  *    then corrected by one against the edges; the last bin includes max. Centres (e[i] + e[i+1]) / 2 in
  *    the image dtype.

@@ -11,11 +11,12 @@
  *     with one atomic, into per-warp (or per-block) u32 histograms in shared memory flushed into 64-bit
  *     global counts, or straight into the global counts when the bins do not fit on chip.
  *  3. Choice (one block): the class weights are float32 sums and the class sums float64 (float32 for
- *     float32 images) sums in bin order, as numpy's cumsum (cpu_ref/otsu.h). For integer images of at most
- *     2^24 samples with sums below 2^53 every partial sum is an exact integer, so a parallel int64 scan
- *     gives the same values; otherwise one thread per direction adds them in order over bins staged in
- *     shared memory. The divisions, the variance and the first-maximum argmax are then parallel,
- *     elementwise.
+ *     float32 images) sums in bin order, as numpy's cumsum (cpu_ref/otsu.h). For integer images whose sums
+ *     stay below 2^52 every class sum is an exact integer, and so is every weight up to 2^24, so a parallel
+ *     int64 scan gives numpy's values; the weights past 2^24 (images of more samples), and every sum of
+ *     float images or of huge integer values, are added in order by one thread per direction over bins
+ *     staged in shared memory. The divisions, the variance and the first-maximum argmax are then
+ *     parallel, elementwise.
  * Differences from the CPU: a float image holding NaN or an infinity (and not constant), or whose range is
  * too narrow for nbins distinct edges, is an error on the CPU; here the result is NaN, since reporting it
  * would cost a host round trip on every call. */
@@ -338,35 +339,61 @@ __device__ __forceinline__ bool better(double v, int64_t i, double bv, int64_t b
 
 /* One direction's chain over a staged chunk, in place: c[k] (a float32 count) becomes the float32 weight
  * through bin k, x[k] (a centre) the class sum through it (unless w_only). Adding from 0 equals numpy's
- * cumsum starting with the first term: counts are >= 0 and the end bins' terms are never -0. */
+ * cumsum starting with the first term: counts are >= 0 and the end bins' terms are never -0. Groups of B
+ * bins are loaded into registers before the additions, so only the adds wait on each other. */
+template <int B>
+__device__ __forceinline__ void chain_group(float *__restrict__ c, double *__restrict__ x, int kind, bool w_only,
+                                            float &w, float &s32, double &s64)
+{
+    float cv[B];
+    double xv[B];
+#pragma unroll
+    for (int j = 0; j < B; j++) {
+        cv[j] = c[j];
+        xv[j] = w_only ? 0.0 : x[j];
+    }
+    if (w_only) {
+#pragma unroll
+        for (int j = 0; j < B; j++) {
+            w = w + cv[j];
+            cv[j] = w;
+        }
+    } else if (kind == C_F32) {
+#pragma unroll
+        for (int j = 0; j < B; j++) {
+            const float ck = cv[j];
+            w = w + ck;
+            s32 = s32 + tp_otsu_term_f32(ck, (float)xv[j]);
+            cv[j] = w;
+            xv[j] = (double)s32;
+        }
+    } else {
+#pragma unroll
+        for (int j = 0; j < B; j++) {
+            const float ck = cv[j];
+            w = w + ck;
+            s64 = s64 + tp_otsu_term_f64(ck, xv[j]);
+            cv[j] = w;
+            xv[j] = s64;
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < B; j++) {
+        c[j] = cv[j];
+        if (!w_only)
+            x[j] = xv[j];
+    }
+}
+
 __device__ __forceinline__ void chain(float *__restrict__ c, double *__restrict__ x, int m, int kind, bool w_only,
                                       float &w, float &s32, double &s64)
 {
-    if (w_only) {
-#pragma unroll 8
-        for (int k = 0; k < m; k++) {
-            w = w + c[k];
-            c[k] = w;
-        }
-    } else if (kind == C_F32) {
-#pragma unroll 4
-        for (int k = 0; k < m; k++) {
-            const float ck = c[k];
-            w = w + ck;
-            s32 = s32 + tp_otsu_term_f32(ck, (float)x[k]);
-            c[k] = w;
-            x[k] = (double)s32;
-        }
-    } else {
-#pragma unroll 4
-        for (int k = 0; k < m; k++) {
-            const float ck = c[k];
-            w = w + ck;
-            s64 = s64 + tp_otsu_term_f64(ck, x[k]);
-            c[k] = w;
-            x[k] = s64;
-        }
-    }
+    constexpr int B = 16;
+    int k = 0;
+    for (; k + B <= m; k += B)
+        chain_group<B>(c + k, x + k, kind, w_only, w, s32, s64);
+    for (; k < m; k++)
+        chain_group<1>(c + k, x + k, kind, w_only, w, s32, s64);
 }
 
 /* numpy's cumsum order (tp_otsu_select), for the bins whose sums are not known exactly: thread 0 carries
@@ -657,9 +684,9 @@ template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_
                                            counts);
     if (st)
         return st;
-    /* at most 2^24 samples: float32 counts and weights are exact integers, and n * |value| < 2^53 keeps the
-     * class sums exact */
-    int exact = n <= ((int64_t)1 << 24);
+    /* class sums exact when n * max|value| < 2^52 (the float32 counts may round up, by less than 2^-23) */
+    const double mag = (double)(base < 0 ? -base : nbins - 1);
+    int exact = (double)n * (mag + 1.0) < 4503599627370496.0;
     finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype,
                   out};
     return finish(ctx, a);
@@ -717,10 +744,10 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
                                            counts);
     if (st)
         return st;
-    /* exact float32 weights when n <= 2^24, exact class sums when n * max|value| < 2^53 (checked without
-     * overflow) */
+    /* class sums exact when n * max|value| < 2^52 (the float32 counts may round up, by less than 2^-23;
+     * checked without overflow) */
     double mag = fabs((double)lo) > fabs((double)hi) ? fabs((double)lo) : fabs((double)hi);
-    int exact = n <= ((int64_t)1 << 24) && (double)n * (mag + 1.0) < 9007199254740992.0;
+    int exact = (double)n * (mag + 1.0) < 4503599627370496.0;
     finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype, out};
     return finish(ctx, a);
 }

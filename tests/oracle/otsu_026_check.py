@@ -114,6 +114,9 @@ for nb in (256, 1000):
 case("float64 5000x5000 nbins=64", big.astype(np.float64), 64)
 del big
 case("uint16 5000x5000", bimodal((5000, 5000), np.uint16, 0, 4095, seed=98))
+case("uint16 5000x5000 full range", np.random.default_rng(97).integers(0, 65536, (5000, 5000)).astype(np.uint16))
+case("uint8 one bin past 2^24 (float32 count rounds)",
+     np.repeat(np.array([0, 1, 200], np.uint8), [2 ** 24 + 3, 1000, 5000]).reshape(1, -1))
 # where scikit-image 0.19.3 and 0.26 disagree (see tests/oracle/test_threshold_otsu.py)
 case("uint8 near tie, 381775 px",
      np.repeat(np.arange(11, dtype=np.uint8),
