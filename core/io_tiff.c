@@ -529,6 +529,15 @@ static tp_status check_size(tp_context *ctx, const char *path, const tiff_plan *
                             "read TIFF '%s': truncated: the pages declare %lld bytes of uncompressed pixels, the file "
                             "has %lld bytes",
                             path, (long long)stored, (long long)file_size);
+    } else if (pl->p0.compression != COMPRESSION_NONE) {
+        /* no TIFF codec expands data more than about 4096:1 (deflate peaks near 1032:1, LZW below 4096:1),
+         * so a file that small cannot hold that many pixels: refuse before allocating (found by fuzzing) */
+        stored = pl->p0.bps >= 8 ? n * (int64_t)(pl->p0.bps / 8) : n / 8;
+        if (file_size <= 0 || stored / 4096 > file_size)
+            return tp_error(ctx, TP_ERR_IO,
+                            "read TIFF '%s': the pages declare %lld bytes of pixels, more than %lld compressed bytes "
+                            "can hold",
+                            path, (long long)stored, (long long)file_size);
     }
     return TP_OK;
 }

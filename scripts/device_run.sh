@@ -45,5 +45,10 @@ if has run; then
   TWINPIX_DEBUG=1 $TP run --out "$OUT/run" --backend cuda --repeat 1 2>&1 | grep -i "twinpix:" | head -20
 fi
 if has bench; then
-  $TP bench --out "$OUT/bench" 2> "$OUT/bench_progress.txt" | tail -60; echo "bench exit $?"
+  $TP bench ${BENCH_ARGS:-} --out "$OUT/bench" 2> "$OUT/bench_progress.txt" | tail -40; echo "bench exit $?"
+fi
+# one archive back (the device tool returns at most 8 files)
+if [ -n "${PACK:-}" ]; then
+  tar -C "$OUT" -czf /tmp/results.tgz --exclude='*.tif' --exclude='*.png' . && mv /tmp/results.tgz "$OUT/results.tgz"
+  find "$OUT" -mindepth 1 -not -name results.tgz -delete
 fi
