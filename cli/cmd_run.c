@@ -133,8 +133,10 @@ static tp_status run_backend(run_state *rs, const tp_pipeline *p, tp_backend_id 
 
 static void usage(void)
 {
-    printf("usage: twinpix run [IMAGE] [--backend cpu|cuda|both|auto] [--out DIR] [--repeat N] [--threads N]\n"
+    printf("usage: twinpix run [IMAGE | --synthetic N] [--backend cpu|cuda|both|auto] [--out DIR] [--repeat N]\n"
+           "                   [--threads N]\n"
            "                   [--set step.param=value]...\n"
+           "--synthetic N: a nuclei-like N x N uint8 image from the synthetic generator instead of a file.\n"
            "Runs the seed pipeline (extract_channel, gaussian, threshold_otsu, threshold, binary_erosion, label,\n"
            "label2rgb, regionprops_table) with the seed's parameters. Default IMAGE: the datasets manifest's\n"
            "default real image. Default backend: both when a CUDA device is usable (parity + speedups), else cpu; auto decides\n"
@@ -161,6 +163,7 @@ int tp_cmd_run(int argc, char **argv)
 {
     const char *image_path = NULL, *out_dir = "reports/run", *backend = NULL;
     int repeat = 5, threads = 0;
+    int64_t synth = 0;
     tp_pipeline p;
     tp_pipeline_seed(&p);
     tp_context *ctx = NULL;
@@ -180,6 +183,13 @@ int tp_cmd_run(int argc, char **argv)
             out_dir = argv[++i];
         } else if (!strcmp(a, "--backend")) {
             backend = argv[++i];
+        } else if (!strcmp(a, "--synthetic")) {
+            synth = atoll(argv[++i]);
+            if (synth < 1 || synth > 16384) {
+                fprintf(stderr, "twinpix run: --synthetic: expected a size in 1..16384, got '%s'\n", argv[i]);
+                rc = TP_EXIT_USAGE;
+                goto out;
+            }
         } else if (!strcmp(a, "--repeat")) {
             repeat = atoi(argv[++i]);
         } else if (!strcmp(a, "--threads")) {
@@ -230,7 +240,17 @@ int tp_cmd_run(int argc, char **argv)
     memset(&ds, 0, sizeof ds);
     tp_image img = tp_image_empty();
     tp_status st;
-    if (image_path) {
+    if (synth) { /* a nuclei-like image from the synthetic generator, N x N uint8 */
+        tp_synth_params sp;
+        memset(&sp, 0, sizeof sp);
+        sp.ndim = 2;
+        sp.shape[0] = sp.shape[1] = synth;
+        sp.dtype = TP_UINT8;
+        sp.seed = 1;
+        snprintf(ds.name, sizeof ds.name, "synthetic_%lld", (long long)synth);
+        snprintf(ds.path, sizeof ds.path, "synthetic nuclei %lldx%lld uint8, seed 1", (long long)synth, (long long)synth);
+        st = tp_synth_nuclei(ctx, &sp, &img, NULL);
+    } else if (image_path) {
         snprintf(ds.name, sizeof ds.name, "%s", strrchr(image_path, '/') ? strrchr(image_path, '/') + 1 : image_path);
         st = tp_read_image(ctx, image_path, &img, NULL);
     } else {

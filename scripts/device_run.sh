@@ -47,6 +47,25 @@ fi
 if has bench; then
   $TP bench ${BENCH_ARGS:-} --out "$OUT/bench" 2> "$OUT/bench_progress.txt" | tail -40; echo "bench exit $?"
 fi
+if has calibrate; then
+  $TP calibrate --out "$OUT/calibration.json" 2>&1 | tail -14
+fi
+if has auto; then
+  # the backend choice on a mix of sizes: auto (from this machine's calibration) against always-CPU and
+  # always-GPU, whole seed pipeline from a host image; TWINPIX_DEBUG shows every decision
+  cal="$OUT/calibration.json"; [ -f "$cal" ] || cal=""
+  : > "$OUT/auto.txt"
+  for n in 256 640 2048 8192; do
+    for b in cpu cuda auto; do
+      TWINPIX_CALIBRATION=$cal TWINPIX_DEBUG=1 $TP run --synthetic $n --backend $b --repeat 3 --out "/tmp/auto_${b}_$n" \
+        > "/tmp/auto_${b}_$n.log" 2>&1
+      tot=$(python3 -c "import json;d=json.load(open('/tmp/auto_${b}_$n/run.json'))['total'];print(d.get('cpu_ms', d.get('cuda_ms_host_in_host_out')))")
+      echo "size $n backend $b total_ms $tot" | tee -a "$OUT/auto.txt"
+    done
+    grep -E "auto chose|pipeline seed" "/tmp/auto_auto_$n.log" | head -2 | tee -a "$OUT/auto.txt"
+  done
+  TWINPIX_CALIBRATION=$cal TWINPIX_DEBUG=1 TWINPIX_BACKEND=auto $TP op gaussian --sigma 5 .carry/datasets/blobs_imagej_8bit.tif /tmp/g.tif 2>&1 | tee -a "$OUT/auto.txt"
+fi
 # one archive back (the device tool returns at most 8 files)
 if [ -n "${PACK:-}" ]; then
   tar -C "$OUT" -czf /tmp/results.tgz --exclude='*.tif' --exclude='*.png' . && mv /tmp/results.tgz "$OUT/results.tgz"
