@@ -251,18 +251,7 @@ tp_backend_id tp_choose_backend(tp_context *ctx, const tp_op_desc *op, const tp_
 double tp_get_f64(const void *data, tp_dtype t, int64_t i);
 void tp_set_f64(void *data, tp_dtype t, int64_t i, double v); /* numpy astype semantics (truncation) */
 
-/* ---- I/O (core/io_*.c) ---- */
-typedef struct tp_io_meta {
-    double spacing[3];      /* z, y, x spacing (ImageJ "spacing=" for z; resolution tags for y,x) */
-    char unit[32];
-    int imagej;             /* read from an ImageJ file */
-} tp_io_meta;
-
-/* Read an image by extension (.tif/.tiff/.png/.npy). TIFF multi-page -> 3D, samples -> channel axis last,
- * ImageJ hyperstacks with channels -> channel axis first (CYX / ZCYX as ImageJ stores them). */
-tp_status tp_read_image(tp_context *ctx, const char *path, tp_image *img, tp_io_meta *meta);
-/* Write by extension; writes to a temporary file in the same folder and renames on success. */
-tp_status tp_write_image(tp_context *ctx, const char *path, const tp_image *img);
+/* ---- I/O by format (core/io_*.c); tp_read_image / tp_write_image and the table writers are public ---- */
 tp_status tp_read_tiff(tp_context *ctx, const char *path, tp_image *img, tp_io_meta *meta);
 tp_status tp_write_tiff(tp_context *ctx, const char *path, const tp_image *img);
 tp_status tp_read_png(tp_context *ctx, const char *path, tp_image *img);
@@ -270,10 +259,7 @@ tp_status tp_read_png(tp_context *ctx, const char *path, tp_image *img);
 tp_status tp_read_npy(tp_context *ctx, const char *path, tp_image *img);
 tp_status tp_write_npy(tp_context *ctx, const char *path, const tp_image *img);
 tp_status tp_write_png(tp_context *ctx, const char *path, const tp_image *img);
-/* Tables: CSV (pandas-readable, header row) and JSON ({"col": [..], ...}, like regionprops_table's dict). */
-tp_status tp_write_table_csv(tp_context *ctx, const char *path, const tp_table *t);
-tp_status tp_write_table_json(tp_context *ctx, const char *path, const tp_table *t);
-tp_status tp_read_table_csv(tp_context *ctx, const char *path, tp_table *t);
+
 
 /* Atomic file writing: open "<path>.tmp.XXXXXX" in the same folder; commit renames, abort unlinks. */
 typedef struct tp_atomic_file {

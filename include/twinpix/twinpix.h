@@ -203,6 +203,24 @@ tp_status tp_run(tp_context *ctx, const char *name, const tp_image *const *input
 tp_status tp_run_on(tp_context *ctx, tp_backend_id backend, const char *name, const tp_image *const *inputs,
                     int n_inputs, const tp_params *params, tp_result *out);
 
+/* ---- files ---- */
+typedef struct tp_io_meta {
+    double spacing[3];      /* z, y, x spacing (ImageJ "spacing=" for z; resolution tags for y,x) */
+    char unit[32];
+    int imagej;             /* read from an ImageJ file */
+} tp_io_meta;
+
+/* Read an image by extension (.tif/.tiff/.png/.npy). TIFF multi-page -> 3D, samples -> channel axis last,
+ * ImageJ hyperstacks with channels -> channel axis first (CYX / ZCYX as ImageJ stores them). */
+tp_status tp_read_image(tp_context *ctx, const char *path, tp_image *img, tp_io_meta *meta);
+/* Write by extension; writes to a temporary file in the same folder and renames on success. */
+tp_status tp_write_image(tp_context *ctx, const char *path, const tp_image *img);
+
+/* Tables: CSV (pandas-readable, header row) and JSON ({"col": [..], ...}, like regionprops_table's dict). */
+tp_status tp_write_table_csv(tp_context *ctx, const char *path, const tp_table *t);
+tp_status tp_write_table_json(tp_context *ctx, const char *path, const tp_table *t);
+tp_status tp_read_table_csv(tp_context *ctx, const char *path, tp_table *t);
+
 /* ---- introspection of the operation descriptors ---- */
 int tp_op_count(void);
 const char *tp_op_name(int i);
