@@ -522,22 +522,23 @@ static tp_status check_size(tp_context *ctx, const char *path, const tiff_plan *
     if (bytes > physical_memory())
         return tp_error(ctx, TP_ERR_NOMEM, "read TIFF '%s': the image needs %lld bytes, more than this machine's memory",
                         path, (long long)bytes);
-    if (pl->p0.compression == COMPRESSION_NONE && pl->p0.bps >= 8) {
-        stored = n * (int64_t)(pl->p0.bps / 8);
+    /* the bytes the pages store (any bit depth: 1-bit pages pack 8 pixels a byte) */
+    if (!tp_mul_i64(n, (int64_t)(pl->p0.bps ? pl->p0.bps : 1), &stored))
+        return tp_error(ctx, TP_ERR_OVERFLOW, "read TIFF '%s': the size overflows 64 bits", path);
+    stored = stored / 8 + (stored % 8 != 0);
+    if (pl->p0.compression == COMPRESSION_NONE) {
         if (stored > file_size)
             return tp_error(ctx, TP_ERR_IO,
                             "read TIFF '%s': truncated: the pages declare %lld bytes of uncompressed pixels, the file "
                             "has %lld bytes",
                             path, (long long)stored, (long long)file_size);
-    } else if (pl->p0.compression != COMPRESSION_NONE) {
+    } else if (file_size <= 0 || stored / 4096 > file_size) {
         /* no TIFF codec expands data more than about 4096:1 (deflate peaks near 1032:1, LZW below 4096:1),
          * so a file that small cannot hold that many pixels: refuse before allocating (found by fuzzing) */
-        stored = pl->p0.bps >= 8 ? n * (int64_t)(pl->p0.bps / 8) : n / 8;
-        if (file_size <= 0 || stored / 4096 > file_size)
-            return tp_error(ctx, TP_ERR_IO,
-                            "read TIFF '%s': the pages declare %lld bytes of pixels, more than %lld compressed bytes "
-                            "can hold",
-                            path, (long long)stored, (long long)file_size);
+        return tp_error(ctx, TP_ERR_IO,
+                        "read TIFF '%s': the pages declare %lld bytes of pixels, more than %lld compressed bytes can "
+                        "hold",
+                        path, (long long)stored, (long long)file_size);
     }
     return TP_OK;
 }

@@ -22,6 +22,9 @@ static int replay(const char *target, tp_status (*read)(tp_context *, const char
         tp_status st = read(tp_test_ctx, path, &im);
         CHECK_MSG(st != TP_OK && im.data == NULL && strlen(tp_last_error(tp_test_ctx)) > 0, "%s: %s", e->d_name,
                   tp_status_str(st));
+        /* refused from what the file declares, before any allocation: never an out-of-memory */
+        CHECK_MSG(st == TP_ERR_IO || st == TP_ERR_OVERFLOW || st == TP_ERR_DTYPE || st == TP_ERR_SHAPE, "%s: %s (%s)",
+                  e->d_name, tp_status_str(st), tp_last_error(tp_test_ctx));
         tp_image_free(&im);
         n++;
     }
