@@ -8,30 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Built-in defaults: ESTIMATES (orders of magnitude from ../shared/PERFORMANCE.md), to be replaced by a
- * `twinpix calibrate` run on the H100 machine. A user's own calibration file replaces them. */
+/* Built-in defaults, measured on the lent H100 machine (16 Xeon threads, NVIDIA H100 80GB HBM3) by
+ * `twinpix calibrate` (reports/h100-2026-11-24-calibration/calibration.json); regionprops_table's from that
+ * machine's benchmark report (reports/h100-2026-11-24-d726bd9), since that calibration run gave it no
+ * intensity image. A user's own calibration file replaces them. */
 static const tp_op_costs builtin_ops[] = {
-    /* op                 cpu fixed, ns/px     cuda fixed, ns/px */
-    {"extract_channel",   {0.002, 0.05},       {0.010, 0.0005}},
-    {"img_as_float",      {0.002, 0.10},       {0.010, 0.0008}},
-    {"gaussian",          {0.010, 4.00},       {0.020, 0.0060}},
-    {"threshold_otsu",    {0.010, 0.60},       {0.040, 0.0030}},
-    {"threshold",         {0.002, 0.10},       {0.010, 0.0005}},
-    {"binary_erosion",    {0.005, 0.60},       {0.015, 0.0020}},
-    {"binary_dilation",   {0.005, 0.60},       {0.015, 0.0020}},
-    {"binary_opening",    {0.010, 1.20},       {0.030, 0.0040}},
-    {"binary_closing",    {0.010, 1.20},       {0.030, 0.0040}},
-    {"label",             {0.010, 2.00},       {0.050, 0.0100}},
-    {"label2rgb",         {0.010, 3.00},       {0.030, 0.0100}},
-    {"regionprops_table", {0.050, 3.00},       {0.200, 0.0300}},
+    /* op                 cpu fixed ms, ns/px     cuda fixed ms, ns/px */
+    {"extract_channel",    {0.0023, 0.3530}, {0.0119, 0.0157}},
+    {"img_as_float",       {0.0000, 0.4305}, {0.0276, 0.0102}},
+    {"gaussian",           {0.0000, 4.8429}, {0.0587, 0.0445}},
+    {"threshold_otsu",     {0.0406, 0.1244}, {0.0391, 0.0426}},
+    {"threshold",          {0.0053, 0.0937}, {0.0122, 0.0137}},
+    {"binary_erosion",     {0.0088, 0.1549}, {0.0198, 0.0424}},
+    {"binary_dilation",    {0.0096, 0.1851}, {0.0205, 0.0274}},
+    {"binary_opening",     {0.0148, 0.3496}, {0.0243, 0.0408}},
+    {"binary_closing",     {0.0265, 0.3578}, {0.0301, 0.0267}},
+    {"label",              {0.0177, 0.1618}, {0.0388, 0.0449}},
+    {"label2rgb",          {0.0000, 2.7474}, {0.0820, 0.1093}},
+    {"regionprops_table",  {0.0500, 2.3000}, {0.5000, 0.0580}}, /* from the bench report: calibrate missed it */
 };
 
 void tp_calibration_defaults(tp_calibration *c)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->source, sizeof c->source, "built-in defaults (estimates)");
-    c->h2d_gbs = 20.0; /* pageable host memory: PERFORMANCE.md measured ~7 GB/s pageable, 54 pinned */
-    c->d2h_gbs = 20.0;
+    snprintf(c->source, sizeof c->source, "built-in defaults (H100 machine)");
+    /* pageable host memory, from the H100 benchmark report: 64 MiB up in 8.4 ms; 512 MiB down into freshly
+     * allocated host memory in 422 ms (first touch of every page included) */
+    c->h2d_gbs = 8.0;
+    c->d2h_gbs = 1.25;
     c->transfer_latency_ms = 0.02;
     c->n = (int)(sizeof builtin_ops / sizeof builtin_ops[0]);
     memcpy(c->ops, builtin_ops, sizeof builtin_ops);

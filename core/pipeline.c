@@ -189,8 +189,9 @@ tp_backend_id tp_pipeline_choose(tp_context *ctx, const tp_pipeline *p, const tp
         ops[i] = p->steps[i].op;
     int64_t px = tp_image_count(input) / tp_image_channels(input);
     int64_t in_bytes = tp_image_count(input) * (int64_t)tp_dtype_size(input->dtype);
-    /* what comes back: the stage outputs a caller keeps (labels int32, overlay float64 RGB, the table) */
-    int64_t out_bytes = px * (4 + 24);
+    /* what comes back: the pipeline's final result only (intermediates stay on the device); for the seed
+     * pipeline a table of a few columns per region, bounded here by one row of 8 doubles per 64 pixels */
+    int64_t out_bytes = px / 8 * 8;
     tp_backend_id b = tp_choose_chain(ctx, ops, p->n, px, in_bytes, out_bytes, why, why_len);
     tp_debug(ctx, "pipeline %s: %lld px on host -> %s (auto, decided for the chain: %s)", p->name, (long long)px,
              tp_backend_name(b), why);

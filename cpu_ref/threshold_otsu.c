@@ -270,14 +270,56 @@ static tp_status count_bins(tp_context *ctx, const hist_job *j, int64_t *counts)
     return TP_OK;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Integer images whose value range is far wider than the image: the same selection over the distinct
+ * values only. It is exact, not an approximation: an empty bin changes no cumulative sum (adding zero is
+ * exact in float32 and float64), so every empty bin repeats the variance of the non-empty bin before it,
+ * and the first maximum always falls on a non-empty bin. Memory stays O(pixels) instead of O(range)
+ * (an int64 image of ten pixels would otherwise ask for gigabytes; found by fuzzing). */
+static tp_status otsu_int_sparse(tp_context *ctx, const tp_image *in, double *thr)
+{
+    int64_t n = tp_image_count(in), nu = 0;
+    int64_t *v = tp_host_alloc(ctx, n, sizeof(int64_t));
+    int64_t *counts = v ? tp_host_alloc(ctx, n, sizeof(int64_t)) : NULL;
+    double *centres = counts ? tp_host_alloc(ctx, n, sizeof(double)) : NULL;
+    tp_status st = centres ? TP_OK : TP_ERR_NOMEM;
+    if (!st) {
+        for (int64_t i = 0; i < n; i++)
+            v[i] = in->dtype == TP_INT64 ? ((const int64_t *)in->data)[i] : (int64_t)tp_get_f64(in->data, in->dtype, i);
+        qsort(v, (size_t)n, sizeof *v, cmp_i64);
+        for (int64_t i = 0; i < n; i++) {
+            if (nu == 0 || v[i] != v[i - 1]) {
+                centres[nu] = (double)v[i];
+                counts[nu++] = 0;
+            }
+            counts[nu - 1]++;
+        }
+        int64_t k = tp_otsu_select(counts, centres, nu, 0);
+        if (k < 0)
+            st = tp_error(ctx, TP_ERR_NOMEM, "threshold_otsu: out of host memory");
+        else
+            *thr = centres[k];
+    }
+    free(v);
+    free(counts);
+    free(centres);
+    return st;
+}
+
 /* Integer images: bins min..max. */
 static tp_status otsu_int(tp_context *ctx, const tp_image *in, int64_t lo, int64_t hi, double *thr)
 {
     int64_t nbins;
     if (__builtin_sub_overflow(hi, lo, &nbins) || nbins >= INT64_MAX / 16)
-        return tp_error(ctx, TP_ERR_ARG, "threshold_otsu: image: expected a value range that fits one bin per "
-                        "integer, got %lld..%lld", (long long)lo, (long long)hi);
+        return otsu_int_sparse(ctx, in, thr);
     nbins += 1;
+    if (nbins > 4 * tp_image_count(in) + (INT64_C(1) << 20))
+        return otsu_int_sparse(ctx, in, thr);
     int64_t *counts = tp_host_calloc(ctx, nbins, sizeof(int64_t));
     double *centres = counts ? tp_host_alloc(ctx, nbins, sizeof(double)) : NULL;
     if (!centres) {

@@ -73,8 +73,11 @@ __global__ void __launch_bounds__(kThreads) range_partial(const T *__restrict__ 
         }
         __syncthreads();
     }
-    if (threadIdx.x == 0)
-        parts[blockIdx.x] = range_part<T>{s_lo[0], s_hi[0], s_nan[0]};
+    if (threadIdx.x == 0) {
+        parts[blockIdx.x].lo = s_lo[0];
+        parts[blockIdx.x].hi = s_hi[0];
+        parts[blockIdx.x].nan = s_nan[0];
+    }
 }
 
 /* Everything the float histogram needs, derived on the device from the range. */
@@ -90,7 +93,12 @@ __global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> 
 {
     __shared__ range_part<T> s[kRangeBlocks];
     const int t = threadIdx.x;
-    s[t] = parts[t < nparts ? t : 0];
+    /* field by field: a struct copy would also load the padding after `nan`, which nothing wrote
+     * (compute-sanitizer initcheck reports such reads) */
+    const range_part<T> *src = &parts[t < nparts ? t : 0];
+    s[t].lo = src->lo;
+    s[t].hi = src->hi;
+    s[t].nan = src->nan;
     __syncthreads();
     for (int step = kRangeBlocks / 2; step > 0; step >>= 1) {
         if (t < step) {
@@ -101,8 +109,11 @@ __global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> 
         }
         __syncthreads();
     }
-    if (t == 0)
-        *out = s[0];
+    if (t == 0) {
+        out->lo = s[0].lo;
+        out->hi = s[0].hi;
+        out->nan = s[0].nan;
+    }
 }
 
 /* np.histogram's setup from the range, the CPU's rules. */
@@ -110,7 +121,10 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
 {
     if (threadIdx.x != 0 || blockIdx.x != 0)
         return;
-    range_part<T> r = *range;
+    range_part<T> r;
+    r.lo = range->lo;
+    r.hi = range->hi;
+    r.nan = range->nan;
     float_state s;
     s.lo = (double)r.lo;
     s.hi = (double)r.hi;
