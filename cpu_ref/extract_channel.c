@@ -25,10 +25,22 @@ tp_status tp_cpu_extract_channel(tp_context *ctx, const tp_call *c)
     size_t es = tp_dtype_size(in->dtype);
     const uint8_t *src = in->data;
     uint8_t *dst = c->out->image.data;
-    if (inner == 1) {
-#pragma omp parallel for num_threads(ctx->threads) schedule(static)
-        for (int64_t o = 0; o < outer; o++)
-            memcpy(dst + (size_t)o * es, src + ((size_t)o * (size_t)nch + (size_t)ch) * es, es);
+    if (inner == 1) { /* channel last: a strided gather, typed so each element is one load and one store */
+        switch (es) {
+#define GATHER(T)                                                                                                  \
+    {                                                                                                              \
+        const T *s_ = (const T *)src + ch;                                                                         \
+        T *d_ = (T *)dst;                                                                                          \
+        _Pragma("omp parallel for num_threads(ctx->threads) schedule(static)") for (int64_t o = 0; o < outer; o++) \
+            d_[o] = s_[o * nch];                                                                                   \
+        break;                                                                                                     \
+    }
+        case 1: GATHER(uint8_t)
+        case 2: GATHER(uint16_t)
+        case 4: GATHER(uint32_t)
+        default: GATHER(uint64_t)
+#undef GATHER
+        }
     } else {
 #pragma omp parallel for num_threads(ctx->threads) schedule(static)
         for (int64_t o = 0; o < outer; o++)
