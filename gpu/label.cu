@@ -15,6 +15,7 @@
  * rewritten only after it. */
 #include "gpu/cuda_ops.h"
 #include "gpu/cuda_util.h"
+#include "gpu/cuda_common.cuh"
 #include "gpu/label_util.cuh"
 
 #include <cub/cub.cuh>
@@ -366,7 +367,7 @@ template <typename P> struct LabelScratch {
     P *cnt, *prefix, *par;
     void *cub_tmp;
     size_t cub_bytes;
-    void carve(tp_scratch &s, int64_t nwords, int64_t n, bool own_parents)
+    void carve(tpc::scratch &s, int64_t nwords, int64_t n, bool own_parents)
     {
         troot = s.take<uint32_t>((size_t)nwords);
         roots = s.take<uint32_t>((size_t)nwords);
@@ -397,7 +398,7 @@ tp_status run_label(tp_context *ctx, const tp_image *in, tp_image *out, long lon
     LabelScratch<P> sc;
     sc.cub_bytes = 0;
     TP_CUDA_CHECK(ctx, cub::DeviceScan::ExclusiveSum(nullptr, sc.cub_bytes, (P *)nullptr, (P *)nullptr, nwords, s));
-    tp_scratch mem;
+    tpc::scratch mem;
     sc.carve(mem, nwords, g.n, !inplace);
     tp_status st = mem.alloc(ctx);
     if (st)
@@ -451,7 +452,7 @@ tp_status label_transposed(tp_context *ctx, const tp_image *in, tp_image *out, l
 {
     const int64_t a = in->shape[0], b = in->shape[1], n = a * b;
     cudaStream_t s = tp_cuda_stream(ctx);
-    tp_scratch mem;
+    tpc::scratch mem;
     T *tin = mem.take<T>((size_t)n);
     O *tout = mem.take<O>((size_t)n);
     tp_status st = mem.alloc(ctx);

@@ -122,31 +122,4 @@ __device__ __forceinline__ R bit_rank(const uint32_t *bits, const R *prefix, int
 
 } // namespace tplabel
 
-/* One device allocation carved into aligned pieces: a call allocates once and frees once (cudaMalloc and
- * cudaFree cost more than the small kernels they would feed). */
-struct tp_scratch {
-    size_t bytes = 0;
-    char *base = nullptr;
-    tp_scratch() = default;
-    tp_scratch(const tp_scratch &) = delete;
-    tp_scratch &operator=(const tp_scratch &) = delete;
-    ~tp_scratch() { tp_cuda_free(base); }
-    /* First pass (base == nullptr): count; second pass: hand out. */
-    template <typename U> U *take(size_t count)
-    {
-        size_t off = (bytes + 255) & ~(size_t)255;
-        bytes = off + (count ? count : 1) * sizeof(U);
-        return base ? (U *)(base + off) : nullptr;
-    }
-    tp_status alloc(tp_context *ctx)
-    {
-        size_t n = bytes;
-        bytes = 0;
-        void *p = nullptr;
-        tp_status st = tp_cuda_alloc(ctx, n, &p);
-        base = (char *)p;
-        return st;
-    }
-};
-
 #endif
