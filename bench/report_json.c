@@ -256,32 +256,13 @@ static void set_ratio(tp_bench_delta *d, double band)
 
 static char *read_file(tp_context *ctx, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        tp_error(ctx, TP_ERR_IO, "compare-with: cannot read '%s'", path);
-        return NULL;
-    }
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 131072;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                tp_error(ctx, TP_ERR_NOMEM, "compare-with: out of host memory reading '%s'", path);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, 65536, f);
-        len += got;
-        if (got == 0)
-            break;
+    tp_status st = tp_read_text_file(ctx, path, 0, &buf, NULL);
+    if (st) { /* keep the reader's reason, say which option it was for; callers return TP_ERR_IO */
+        char msg[TP_ERRMSG_LEN];
+        snprintf(msg, sizeof msg, "%s", tp_last_error(ctx));
+        tp_error(ctx, st, "compare-with: %s", msg);
     }
-    fclose(f);
-    buf[len] = 0;
     return buf;
 }
 

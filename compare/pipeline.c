@@ -190,33 +190,13 @@ tp_status tp_pipeline_parse(tp_context *ctx, const char *json, tp_pipeline *out,
 tp_status tp_pipeline_load(tp_context *ctx, const char *path, tp_pipeline *out, int max, int *n)
 {
     *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_error(ctx, TP_ERR_IO, "pipeline: cannot read '%s'", path);
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return tp_error(ctx, TP_ERR_NOMEM, "out of host memory");
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, 4096, f);
-        len += r;
-        if (r < 4096)
-            break;
+    tp_status rst = tp_read_text_file(ctx, path, 0, &buf, NULL);
+    if (rst) {
+        char msg[TP_ERRMSG_LEN];
+        snprintf(msg, sizeof msg, "%s", tp_last_error(ctx));
+        return tp_error(ctx, rst, "pipeline: %s", msg);
     }
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return tp_error(ctx, TP_ERR_IO, "pipeline: cannot read '%s'", path);
-    }
-    buf[len] = 0;
     tp_status st = tp_pipeline_parse(ctx, buf, out, max, n);
     free(buf);
     if (st && st != TP_ERR_NOMEM) {

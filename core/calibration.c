@@ -74,34 +74,13 @@ static int get_cost(const cJSON *o, const char *k, tp_cost *c)
 
 tp_status tp_calibration_load(tp_context *ctx, const char *path, tp_calibration *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_error(ctx, TP_ERR_IO, "calibration '%s': cannot open", path);
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (16u << 20)) {
-                free(buf);
-                fclose(f);
-                return tp_error(ctx, TP_ERR_IO, "calibration '%s': larger than 16 MiB", path);
-            }
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return tp_error(ctx, TP_ERR_NOMEM, "out of host memory");
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, 4096, f);
-        len += r;
-        if (r < 4096)
-            break;
+    tp_status rst = tp_read_text_file(ctx, path, INT64_C(16) << 20, &buf, NULL);
+    if (rst) {
+        char msg[TP_ERRMSG_LEN];
+        snprintf(msg, sizeof msg, "%s", tp_last_error(ctx));
+        return tp_error(ctx, rst, "calibration: %s", msg);
     }
-    fclose(f);
-    buf[len] = 0;
     cJSON *root = cJSON_Parse(buf);
     free(buf);
     tp_status st = TP_OK;

@@ -165,42 +165,7 @@ typedef struct csv_text {
 
 static tp_status slurp(tp_context *ctx, const char *path, csv_text *txt)
 {
-    txt->buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tp_error(ctx, TP_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    tp_status st = TP_OK;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 >= cap) {
-            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        st = tp_error(ctx, TP_ERR_NOMEM, "out of host memory reading '%s'", path);
-    else if (ferror(f))
-        st = tp_error(ctx, TP_ERR_IO, "cannot read '%s': read error", path);
-    fclose(f);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    buf[len] = 0;
-    txt->buf = buf;
-    txt->len = len;
-    return TP_OK;
+    return tp_read_text_file(ctx, path, 0, &txt->buf, &txt->len);
 }
 
 /* Split one record in place at *pos: fields are NUL-terminated, quotes removed. Returns the field count

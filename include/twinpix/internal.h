@@ -261,6 +261,10 @@ tp_status tp_write_npy(tp_context *ctx, const char *path, const tp_image *img);
 tp_status tp_write_png(tp_context *ctx, const char *path, const tp_image *img);
 
 
+/* Read a whole file, NUL-terminated, into *out (free() it); max_bytes > 0 caps the size (TP_ERR_IO past it).
+ * Errors: TP_ERR_IO (cannot open, read error, too large), TP_ERR_NOMEM. */
+tp_status tp_read_text_file(tp_context *ctx, const char *path, int64_t max_bytes, char **out, size_t *out_len);
+
 /* Atomic file writing: open "<path>.tmp.XXXXXX" in the same folder; commit renames, abort unlinks. */
 typedef struct tp_atomic_file {
     FILE *fp;
