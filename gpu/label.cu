@@ -190,7 +190,7 @@ __global__ void __launch_bounds__(LOCAL_WARPS * 32)
         for (int r = 0; r < RPW; r++) {
             const int t = (warp + r * LOCAL_WARPS) * TX + lx;
             if (fg[r] && rs[r] == t)
-                lp[t] = tplabel::sfind_ro(lp, t);
+                atomicMin(lp + t, tplabel::sfind_ro(lp, t));
         }
         __syncthreads();
 #pragma unroll

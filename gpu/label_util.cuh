@@ -66,28 +66,35 @@ template <typename P> __device__ void unite(P *par, P a, P b)
     }
 }
 
-/* The same on a block's shared-memory forest (local indices), splitting paths as it goes. */
-__device__ __forceinline__ int sfind(volatile int *lp, int a)
+/* The same on a block's shared-memory forest (local indices). Threads of the block unite concurrently, so
+ * every access in those phases is an atomic: a load is atomicOr(p, 0), a path split is an atomicMin (parents
+ * only ever decrease, so a split never raises one that another thread lowered meanwhile). Plain accesses
+ * would be just as correct by the argument above (every value written is an ancestor), but they are data
+ * races in the memory model and compute-sanitizer's racecheck rightly reports them; shared-memory atomics
+ * cost a few cycles on sm_90 and this phase touches only run starts with an edge. */
+__device__ __forceinline__ int sload(int *lp, int a) { return atomicOr(lp + a, 0); }
+
+__device__ __forceinline__ int sfind(int *lp, int a)
 {
-    int p = lp[a];
+    int p = sload(lp, a);
     while (p != a) {
-        const int g = lp[p];
+        const int g = sload(lp, p);
         if (g != p)
-            lp[a] = g;
+            atomicMin(lp + a, g);
         a = p;
         p = g;
     }
     return a;
 }
 
-/* Without writes: for a phase where each root is stored by its owner, which a concurrent path split could
- * otherwise overwrite with an older ancestor. */
-__device__ __forceinline__ int sfind_ro(const volatile int *lp, int a)
+/* Without path splitting: for the phase where each run start stores its own root (by atomicMin), which a
+ * concurrent split could otherwise race with. */
+__device__ __forceinline__ int sfind_ro(int *lp, int a)
 {
-    int p = lp[a];
+    int p = sload(lp, a);
     while (p != a) {
         a = p;
-        p = lp[a];
+        p = sload(lp, a);
     }
     return a;
 }

@@ -1,6 +1,7 @@
 #include "tests/support/tp_test.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int tp_test_failed_checks;
@@ -9,7 +10,11 @@ tp_context *tp_test_ctx;
 int tp_test_main(const tp_test_case *tests, int n)
 {
     int passed = 0, failed = 0, skipped = 0;
+    if (tp_test_small())
+        printf("note: TP_TEST_SMALL=1: the largest inputs are shrunk (sanitizer run)\n");
     for (int i = 0; i < n; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (tp_context_create(&tp_test_ctx) != TP_OK) {
             fprintf(stderr, "cannot create a context\n");
             return 1;
@@ -18,15 +23,17 @@ int tp_test_main(const tp_test_case *tests, int n)
         int r = tests[i].fn();
         tp_context_destroy(tp_test_ctx);
         tp_test_ctx = NULL;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         if (r == TP_TEST_SKIP) {
             skipped++;
             printf("SKIP %s\n", tests[i].name);
         } else if (tp_test_failed_checks > before || r != 0) {
             failed++;
-            printf("FAIL %s\n", tests[i].name);
+            printf("FAIL %s (%.2f s)\n", tests[i].name, s);
         } else {
             passed++;
-            printf("ok   %s\n", tests[i].name);
+            printf("ok   %s (%.2f s)\n", tests[i].name, s);
         }
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
@@ -55,6 +62,12 @@ uint64_t tp_test_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+}
+
+int tp_test_small(void)
+{
+    const char *v = getenv("TP_TEST_SMALL");
+    return v && *v && strcmp(v, "0") != 0;
 }
 
 int tp_test_have_cuda(void)

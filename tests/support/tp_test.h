@@ -54,6 +54,9 @@ int tp_test_main(const tp_test_case *tests, int n);
 const char *tp_test_shared(const char *file);
 /* A deterministic pseudo-random stream (splitmix64). */
 uint64_t tp_test_rand(uint64_t *state);
+/* TP_TEST_SMALL=1 (set by scripts/device_run.sh under compute-sanitizer, which runs kernels 10-100x slower):
+ * tests shrink their largest inputs, keeping every code path, and say so. */
+int tp_test_small(void);
 /* Does a usable CUDA device exist here? (reason printed when not) */
 int tp_test_have_cuda(void);
 #endif
