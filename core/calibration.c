@@ -9,23 +9,22 @@
 #include <string.h>
 
 /* Built-in defaults, measured on the lent H100 machine (16 Xeon threads, NVIDIA H100 80GB HBM3) by
- * `twinpix calibrate` (reports/h100-2026-11-24-calibration/calibration.json); regionprops_table's from that
- * machine's benchmark report (reports/h100-2026-11-24-d726bd9), since that calibration run gave it no
- * intensity image. A user's own calibration file replaces them. */
+ * `twinpix calibrate` (reports/h100-2026-11-24-58bd044/calibration.json). A user's own calibration file
+ * replaces them. */
 static const tp_op_costs builtin_ops[] = {
     /* op                 cpu fixed ms, ns/px     cuda fixed ms, ns/px */
-    {"extract_channel",    {0.0023, 0.3530}, {0.0119, 0.0157}},
-    {"img_as_float",       {0.0000, 0.4305}, {0.0276, 0.0102}},
-    {"gaussian",           {0.0000, 4.8429}, {0.0587, 0.0445}},
-    {"threshold_otsu",     {0.0406, 0.1244}, {0.0391, 0.0426}},
-    {"threshold",          {0.0053, 0.0937}, {0.0122, 0.0137}},
-    {"binary_erosion",     {0.0088, 0.1549}, {0.0198, 0.0424}},
-    {"binary_dilation",    {0.0096, 0.1851}, {0.0205, 0.0274}},
-    {"binary_opening",     {0.0148, 0.3496}, {0.0243, 0.0408}},
-    {"binary_closing",     {0.0265, 0.3578}, {0.0301, 0.0267}},
-    {"label",              {0.0177, 0.1618}, {0.0388, 0.0449}},
-    {"label2rgb",          {0.0000, 2.7474}, {0.0820, 0.1093}},
-    {"regionprops_table",  {0.0500, 2.3000}, {0.5000, 0.0580}}, /* from the bench report: calibrate missed it */
+    {"extract_channel",   {0.0061, 0.0707}, {0.0099, 0.0189}},
+    {"img_as_float",      {0.0000, 0.4688}, {0.0336, 0.0164}},
+    {"gaussian",          {0.0000, 4.1803}, {0.0635, 0.0521}},
+    {"threshold_otsu",    {0.0360, 0.1266}, {0.0436, 0.0189}},
+    {"threshold",         {0.0066, 0.0970}, {0.0127, 0.0161}},
+    {"binary_erosion",    {0.0127, 0.1773}, {0.0209, 0.0266}},
+    {"binary_dilation",   {0.0051, 0.2361}, {0.0203, 0.0352}},
+    {"binary_opening",    {0.0244, 0.3862}, {0.0261, 0.0367}},
+    {"binary_closing",    {0.0336, 0.3918}, {0.0311, 0.0295}},
+    {"label",             {0.0145, 0.1785}, {0.0453, 0.0597}},
+    {"label2rgb",         {0.0000, 3.6487}, {0.1142, 0.1394}},
+    {"regionprops_table", {0.0348, 0.7698}, {0.5176, 0.0640}},
 };
 
 void tp_calibration_defaults(tp_calibration *c)
