@@ -2,6 +2,7 @@
 # Build here and pack what the lent GPU machine needs into .carry/ (ignored by git; carried with `device`):
 # the twinpix CLI, the test binaries, and every shared library they link except glibc's own (the device
 # runs Ubuntu 24.04 with a newer glibc; Debian's libtiff/libcjson/libbenchmark are not installed there).
+# PACK=1: strip and compress into .carry/bundle.tgz (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-device}
@@ -20,3 +21,14 @@ for b in .carry/bin/* .carry/tests/*; do
   done
 done
 du -sh .carry
+# The carry limit is 64 MiB: keep only the GPU tests (the CPU tests run here), strip, add the shared real
+# images (never committed; the device has no ../shared), and send one archive (device_run.sh unpacks it).
+if [ -n "${PACK:-}" ]; then
+  rm -f .carry/tests/test_*
+  strip .carry/bin/* .carry/tests/* 2>/dev/null || true
+  mkdir -p .carry/datasets
+  cp "${TWINPIX_SHARED_DATASETS:-../shared/datasets}"/*.tif .carry/datasets/ 2>/dev/null || true
+  tar -C .carry -czf "${TMPDIR:-/tmp}/tp_bundle.$$.tgz" bin lib tests datasets
+  rm -rf .carry && mkdir -p .carry && mv "${TMPDIR:-/tmp}/tp_bundle.$$.tgz" .carry/bundle.tgz
+  du -sh .carry/bundle.tgz
+fi

@@ -7,12 +7,37 @@
 int tp_test_failed_checks;
 tp_context *tp_test_ctx;
 
+/* Is name in the comma-separated list? */
+static int selected(const char *list, const char *name)
+{
+    const size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n))
+            return 1;
+        p += len + (e != NULL);
+    }
+    return 0;
+}
+
 int tp_test_main(const tp_test_case *tests, int n)
 {
     int passed = 0, failed = 0, skipped = 0;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress survives a timeout kill (sanitizer runs) */
+    if (getenv("TP_TEST_LIST")) { /* the test names, one a line (scripts/device_run.sh splits sanitizer runs) */
+        for (int i = 0; i < n; i++)
+            printf("%s\n", tests[i].name);
+        return 0;
+    }
+    const char *only = getenv("TP_TEST_ONLY");
     if (tp_test_small())
         printf("note: TP_TEST_SMALL=1: the largest inputs are shrunk (sanitizer run)\n");
     for (int i = 0; i < n; i++) {
+        if (only && *only && !selected(only, tests[i].name)) {
+            printf("--   %s (not in TP_TEST_ONLY)\n", tests[i].name);
+            continue;
+        }
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (tp_context_create(&tp_test_ctx) != TP_OK) {

@@ -33,6 +33,8 @@ extern tp_context *tp_test_ctx; /* a fresh context per test */
         CHECK_MSG(s_ == TP_OK, "%s (%s)", tp_status_str(s_), tp_last_error(tp_test_ctx));                          \
     } while (0)
 
+/* TP_TEST_ONLY=name,name runs only those tests of a binary (to split slow sanitizer runs); TP_TEST_LIST=1
+ * prints the names and runs nothing. */
 /* A test returns 0 when it ran, TP_TEST_SKIP when it could not run here (with a reason printed). */
 #define TP_TEST_SKIP 77
 typedef int (*tp_test_fn)(void);
