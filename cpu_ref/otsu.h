@@ -23,12 +23,23 @@
  *    centre of the FIRST maximum (np.argmax; a NaN counts as the maximum).
  *    (0.19.3 cast the counts to float64 instead: see tests/oracle/test_threshold_otsu.py for images where
  *    the two disagree.)
- *  - A constant image returns its value; non-finite values (other than a constant image) are an error,
- *    as np.histogram raises on a non-finite range.
+ *  - Integer images whose range is far wider than the image (more bins than 4 * pixels + 2^20, or a range
+ *    that int64 cannot count) use the distinct values and their counts instead of the dense histogram:
+ *    exact, since an empty bin adds zero to every cumulative sum, so it repeats the variance of the
+ *    occupied bin before it and the first maximum always lands on an occupied bin. Both backends decide
+ *    with tp_otsu_int_dense_bins, so they take the same path.
+ *  - Non-finite float values (scikit-image 0.26 threshold_otsu, then np.histogram's _get_outer_edges):
+ *    threshold_otsu first returns image[0] when np.all(image == image[0]), so an image that is +inf (or
+ *    -inf) throughout returns that infinity; otherwise np.histogram(image, bins=nbins, range=None) raises
+ *    ValueError "autodetected range of [min, max] is not finite" when min or max is NaN or +/-inf. A NaN
+ *    is never equal to the first pixel, so any NaN (even a NaN throughout) is an error, as is an infinity
+ *    beside any other value. Both backends report TP_ERR_ARG, "threshold_otsu: image: expected finite
+ *    values, got ..." (tp_otsu_nonfinite_what names what was found).
  */
 #ifndef TP_CPU_OTSU_H
 #define TP_CPU_OTSU_H
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -109,6 +120,33 @@ static inline TP_OTSU_HD int64_t tp_otsu_bin_f64(double a, double first, double 
 static inline TP_OTSU_HD int64_t tp_otsu_bin_f32(float a, float first, float span, const float *edges, int64_t nbins)
 {
     return tp_otsu_correct_f32(a, tp_otsu_guess_f32(a, first, span, nbins), edges, nbins);
+}
+
+/* ---- integer images: dense histogram or distinct values ---- */
+
+/* Bins of the dense one-bin-per-integer histogram of n samples from lo to hi, or 0 when the distinct values
+ * are used instead (the CPU and CUDA backends both decide here). */
+static inline int64_t tp_otsu_int_dense_bins(int64_t lo, int64_t hi, int64_t n)
+{
+    int64_t bins, limit;
+    if (__builtin_sub_overflow(hi, lo, &bins) || bins >= INT64_MAX / 16)
+        return 0;
+    bins += 1;
+    if (__builtin_mul_overflow(n, (int64_t)4, &limit) || __builtin_add_overflow(limit, (int64_t)1 << 20, &limit))
+        return bins; /* 4 * n + 2^20 exceeds int64: the dense histogram is the smaller */
+    return bins > limit ? 0 : bins;
+}
+
+/* ---- non-finite float images ---- */
+
+/* What the error message says was found, given the NaN flag and the NaN-free min and max of a float image
+ * that is not constant (both backends word the error alike). */
+static inline const char *tp_otsu_nonfinite_what(int nan, double lo, double hi)
+{
+    if (nan)
+        return "NaN";
+    const int neg = lo == -(double)INFINITY, pos = hi == (double)INFINITY;
+    return neg && pos ? "-inf and +inf" : neg ? "-inf" : pos ? "+inf" : "a non-finite value";
 }
 
 /* ---- the choice ---- */

@@ -311,14 +311,12 @@ static tp_status otsu_int_sparse(tp_context *ctx, const tp_image *in, double *th
     return st;
 }
 
-/* Integer images: bins min..max. */
+/* Integer images: bins min..max, or the distinct values when that range is far wider than the image (the
+ * criterion is tp_otsu_int_dense_bins, shared with the CUDA backend so both take the same path). */
 static tp_status otsu_int(tp_context *ctx, const tp_image *in, int64_t lo, int64_t hi, double *thr)
 {
-    int64_t nbins;
-    if (__builtin_sub_overflow(hi, lo, &nbins) || nbins >= INT64_MAX / 16)
-        return otsu_int_sparse(ctx, in, thr);
-    nbins += 1;
-    if (nbins > 4 * tp_image_count(in) + (INT64_C(1) << 20))
+    const int64_t nbins = tp_otsu_int_dense_bins(lo, hi, tp_image_count(in));
+    if (nbins == 0)
         return otsu_int_sparse(ctx, in, thr);
     int64_t *counts = tp_host_calloc(ctx, nbins, sizeof(int64_t));
     double *centres = counts ? tp_host_alloc(ctx, nbins, sizeof(double)) : NULL;
@@ -399,9 +397,11 @@ tp_status tp_cpu_threshold_otsu(tp_context *ctx, const tp_call *c)
     if (!sc.nan && sc.lo == sc.hi && (tp_dtype_is_float(in->dtype) || ilo == ihi)) {
         thr = tp_get_f64(in->data, in->dtype, 0); /* np.all(image == first_pixel): return it */
     } else if (tp_dtype_is_float(in->dtype)) {
+        /* scikit-image: np.histogram raises on a non-finite min or max (cpu_ref/otsu.h); a NaN, or an
+         * infinity beside other values, is TP_ERR_ARG, worded as the CUDA backend words it */
         if (sc.nan || !isfinite(sc.lo) || !isfinite(sc.hi))
             return tp_error(ctx, TP_ERR_ARG, "threshold_otsu: image: expected finite values, got %s",
-                            sc.nan ? "NaN" : "an infinity");
+                            tp_otsu_nonfinite_what(sc.nan, sc.lo, sc.hi));
         st = otsu_float(ctx, in, sc.lo, sc.hi, tp_arg_i64(c, "nbins"), &thr);
     } else {
         st = otsu_int(ctx, in, ilo, ihi, &thr);

@@ -7,6 +7,14 @@
  *     the occupied range is read off the counts. Wider integers reduce min/max and bring them to the host
  *     (the one host round trip: the bin count sizes an allocation). Floats reduce min/max/NaN on the device
  *     and small kernels derive np.histogram's edges from them there.
+ *  1b. Integer images whose range is far wider than the image (tp_otsu_int_dense_bins, the CPU's own
+ *     criterion, says 0: e.g. ten int64 pixels spanning 2^62) use the distinct values instead of a dense
+ *     histogram, as the CPU does: the values minus min (uint64, so any int64 range fits) are radix sorted
+ *     over just the bits the range needs, cub::DeviceSelect::Unique keeps the distinct ones, and each one's
+ *     count is the distance between the lower bounds of it and the next (binary searches in the sorted
+ *     keys). Step 3 then runs over those bins, with min + key as the bin's value and the number of distinct
+ *     values read from the device: the same sums in the same order as the CPU's tp_otsu_select over its
+ *     qsorted distinct values, so the threshold is bit-identical, and it stays on the device.
  *  2. Counts: exact integers. Samples are read 16 bytes at a time and a thread adds each run of equal bins
  *     with one atomic, into per-warp (or per-block) u32 histograms in shared memory flushed into 64-bit
  *     global counts, or straight into the global counts when the bins do not fit on chip.
@@ -17,13 +25,17 @@
  *     float images or of huge integer values, are added in order by one thread per direction over bins
  *     staged in shared memory. The divisions, the variance and the first-maximum argmax are then
  *     parallel, elementwise.
- * Differences from the CPU: a float image holding NaN or an infinity (and not constant), or whose range is
- * too narrow for nbins distinct edges, is an error on the CPU; here the result is NaN, since reporting it
- * would cost a host round trip on every call. */
+ * Errors, as on the CPU, same status and message: a float image holding NaN, or an infinity beside other
+ * values (scikit-image: np.histogram raises on a non-finite range; a constant image, +/-inf included,
+ * returns its value first), max - min overflowing the dtype, or a range too narrow for nbins increasing
+ * edges, are TP_ERR_ARG. The float path learns that from the device state, copied to the host after its
+ * last kernel is queued (so its kernels still run back to back): one stream synchronisation per float call,
+ * the price of reporting the error; the threshold itself never leaves the device. */
 #include "cpu_ref/otsu.h"
 #include "gpu/cuda_common.cuh"
 #include "gpu/cuda_ops.h"
 
+#include <cub/cub.cuh>
 #include <math.h>
 #include <string.h>
 #include <type_traits>
@@ -81,10 +93,17 @@ __global__ void __launch_bounds__(kThreads) range_partial(const T *__restrict__ 
 }
 
 /* Everything the float histogram needs, derived on the device from the range. */
+enum float_status {
+    FS_HIST = 0,     /* a histogram */
+    FS_CONSTANT,     /* a constant image: the result is the first pixel */
+    FS_NONFINITE,    /* errors (the host reports them; the device result is NaN): NaN or an infinity, */
+    FS_SPAN,         /* max - min overflows the image dtype, */
+    FS_EDGES         /* edges that do not strictly increase (numpy 2's "Too many bins for data range") */
+};
 struct float_state {
-    int status; /* 0: histogram; 1: constant image (result = first pixel); 2: no histogram: non-finite, or
-                   edges that do not increase (result NaN) */
-    double lo, hi;
+    int status; /* float_status */
+    int nan;    /* a NaN was seen */
+    double lo, hi; /* min and max of the non-NaN values */
 };
 
 /* One block of kRangeBlocks threads folds the partial results (a serial loop would wait on each load). */
@@ -128,14 +147,15 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
     float_state s;
     s.lo = (double)r.lo;
     s.hi = (double)r.hi;
+    s.nan = r.nan;
     if (!r.nan && s.lo == s.hi) {
-        s.status = 1;
+        s.status = FS_CONSTANT; /* np.all(image == first_pixel), +/-inf throughout included */
     } else if (r.nan || !isfinite(s.lo) || !isfinite(s.hi)) {
-        s.status = 2;
+        s.status = FS_NONFINITE;
     } else if (sizeof(T) == 4 ? !isfinite((float)s.hi - (float)s.lo) : !isfinite(s.hi - s.lo)) {
-        s.status = 2;
+        s.status = FS_SPAN;
     } else {
-        s.status = 0;
+        s.status = FS_HIST;
     }
     *st = s;
 }
@@ -145,7 +165,7 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
 template <typename T> __global__ void float_edges(float_state *st, int64_t nbins, T *__restrict__ edges)
 {
     const float_state s = *st;
-    if (s.status != 0)
+    if (s.status != FS_HIST)
         return;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i <= nbins; i += (int64_t)gridDim.x * blockDim.x) {
         T e, next;
@@ -159,7 +179,7 @@ template <typename T> __global__ void float_edges(float_state *st, int64_t nbins
         }
         edges[i] = e;
         if (i < nbins && !(e < next))
-            atomicExch(&st->status, 2);
+            atomicExch(&st->status, (int)FS_EDGES);
     }
 }
 
@@ -317,7 +337,7 @@ enum centre_kind { C_INT = 0, C_F32, C_F64 };
 
 struct finish_args {
     const unsigned long long *counts;
-    int64_t nbins;     /* bins counted */
+    int64_t nbins;     /* bins counted (distinct values: the most there can be) */
     int trim;          /* 8/16-bit integers: the occupied range is the first..last nonzero bin */
     int64_t base;      /* integers: value of bin 0 */
     int kind;          /* centre_kind */
@@ -328,12 +348,24 @@ struct finish_args {
     const void *first_pixel;
     int dtype;
     double *out;
+    /* distinct values (integers with a range far wider than the image): bin i holds the value base + offs[i]
+     * (uint64 arithmetic, wrapping into int64), and there are *nvals bins; both null for dense bins */
+    const unsigned long long *offs;
+    const long long *nvals;
 };
+
+/* The integer value of bin i (integer images). */
+__device__ __forceinline__ long long int_value(const finish_args &a, int64_t i)
+{
+    if (a.offs)
+        return (long long)((unsigned long long)a.base + a.offs[i]);
+    return (long long)(a.base + i);
+}
 
 __device__ __forceinline__ double centre_of(const finish_args &a, int64_t i)
 {
     if (a.kind == C_INT)
-        return (double)(a.base + i); /* np.arange(min, max + 1) */
+        return (double)int_value(a, i); /* np.arange(min, max + 1), or the distinct values */
     if (a.kind == C_F32) {
         const float *e = (const float *)a.edges;
         return (double)((e[i] + e[i + 1]) / 2.0f);
@@ -475,22 +507,23 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
     const int t = threadIdx.x, T = blockDim.x;
     if (a.st) {
         int status = a.st->status;
-        if (status == 1) {
+        if (status == FS_CONSTANT) {
             if (t == 0)
                 *a.out = tpc::load_f64(a.first_pixel, a.dtype);
             return;
         }
-        if (status == 2) {
-            if (t == 0)
-                *a.out = __longlong_as_double(0x7ff8000000000000ll); /* NaN: see the file comment */
+        if (status != FS_HIST) {
+            if (t == 0) /* an error, which the host reports (the dispatcher then frees this output) */
+                *a.out = __longlong_as_double(0x7ff8000000000000ll);
             return;
         }
     }
     /* the occupied bins [b0, b1] */
-    int64_t b0 = 0, b1 = a.nbins - 1;
+    const int64_t nb = a.nvals ? (int64_t)*a.nvals : a.nbins;
+    int64_t b0 = 0, b1 = nb - 1;
     if (a.trim) {
-        long long lo = a.nbins, hi = -1;
-        for (int64_t i = t; i < a.nbins; i += T)
+        long long lo = nb, hi = -1;
+        for (int64_t i = t; i < nb; i += T)
             if (a.counts[i]) {
                 lo = lo < i ? lo : i;
                 hi = hi > i ? hi : i;
@@ -525,7 +558,7 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
         for (int64_t i = lo; i < hi; i++) {
             const long long c = (long long)(float)cnt[i];
             sw += c;
-            ss += c * (long long)(a.base + b0 + i);
+            ss += c * int_value(a, b0 + i);
         }
         s_a[t] = sw;
         s_b[t] = ss;
@@ -550,7 +583,7 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
         long long pw = s_a[t], ps = s_b[t];
         const long long tw = s_total_w, ts = s_total_s, lim = 1ll << 24;
         for (int64_t i = lo; i < hi; i++) {
-            const long long c = (long long)(float)cnt[i], cs = c * (long long)(a.base + b0 + i);
+            const long long c = (long long)(float)cnt[i], cs = c * int_value(a, b0 + i);
             /* forward inclusive; backward = total - forward exclusive */
             const long long up = tw - pw;
             a.w2[i] = (double)up;
@@ -670,6 +703,15 @@ static tp_status reduce_range(tp_context *ctx, const T *x, int64_t n, range_part
     return TP_OK;
 }
 
+/* Class sums are exact integers (so the parallel int64 scan gives numpy's float64 sums) when n * max|value|
+ * < 2^52, values in [lo, hi] (the float32 counts may round up, by less than 2^-23; checked without
+ * overflow). */
+static int exact_sums(int64_t n, int64_t lo, int64_t hi)
+{
+    const double mag = fabs((double)lo) > fabs((double)hi) ? fabs((double)lo) : fabs((double)hi);
+    return (double)n * (mag + 1.0) < 4503599627370496.0;
+}
+
 static tp_status finish(tp_context *ctx, const finish_args &a)
 {
     otsu_finish<<<1, kFinishThreads, 0, tp_cuda_stream(ctx)>>>(a);
@@ -698,11 +740,92 @@ template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_
                                            counts);
     if (st)
         return st;
-    /* class sums exact when n * max|value| < 2^52 (the float32 counts may round up, by less than 2^-23) */
-    const double mag = (double)(base < 0 ? -base : nbins - 1);
-    int exact = (double)n * (mag + 1.0) < 4503599627370496.0;
-    finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype,
-                  out};
+    finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact_sums(n, base, base + nbins - 1),
+                  w1, s1, w2, s2, in->data, (int)in->dtype, out, nullptr, nullptr};
+    return finish(ctx, a);
+}
+
+/* Keys of the distinct-value path: value - min as uint64 (exact for any int64 range). */
+template <typename T>
+__global__ void __launch_bounds__(kThreads) sparse_keys(const T *__restrict__ x, int64_t n, long long lo,
+                                                        unsigned long long *__restrict__ keys)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        keys[i] = (unsigned long long)(long long)x[i] - (unsigned long long)lo;
+}
+
+/* First index of sorted[0, n) not below v. */
+__device__ __forceinline__ int64_t lower_bound(const unsigned long long *__restrict__ sorted, int64_t n,
+                                               unsigned long long v)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* counts[j]: how often the j-th distinct key occurs (the sorted keys from its lower bound to the next's). */
+__global__ void __launch_bounds__(kThreads)
+    sparse_counts(const unsigned long long *__restrict__ sorted, int64_t n, const unsigned long long *__restrict__ uniq,
+                  const long long *__restrict__ nuniq, unsigned long long *__restrict__ counts)
+{
+    const int64_t m = *nuniq;
+    for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < m; j += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t first = lower_bound(sorted, n, uniq[j]);
+        const int64_t end = j + 1 < m ? lower_bound(sorted, n, uniq[j + 1]) : n;
+        counts[j] = (unsigned long long)(end - first);
+    }
+}
+
+/* Integer images whose range is far wider than the image (tp_otsu_int_dense_bins gave 0; the CPU's
+ * otsu_int_sparse): Otsu over the distinct values, all on the device; lo < hi are the image's min and max.
+ * Memory: 7 x 8 bytes per sample plus cub's scratch, O(pixels) whatever the range. */
+template <typename T>
+static tp_status otsu_int_sparse(tp_context *ctx, const T *x, int64_t n, int64_t lo, int64_t hi, const tp_image *in,
+                                 double *out)
+{
+    cudaStream_t s = tp_cuda_stream(ctx);
+    const unsigned long long span = (unsigned long long)hi - (unsigned long long)lo; /* > 0 */
+    const int end_bit = 64 - __builtin_clzll(span); /* the keys are < 2^end_bit: sort only those bits */
+    tpc::scratch sc;
+    unsigned long long *keys = nullptr, *sorted = nullptr, *counts = nullptr;
+    long long *nuniq = nullptr;
+    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    void *tmp = nullptr;
+    size_t sort_bytes = 0, uniq_bytes = 0;
+    TP_CUDA_CHECK(ctx, cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, sorted, n, 0, end_bit, s));
+    TP_CUDA_CHECK(ctx, cub::DeviceSelect::Unique(nullptr, uniq_bytes, sorted, keys, nuniq, n, s));
+    const size_t tmp_bytes = sort_bytes > uniq_bytes ? sort_bytes : uniq_bytes;
+    for (int carve = 0; carve < 2; carve++) {
+        keys = sc.take<unsigned long long>((size_t)n); /* the keys, then the distinct keys */
+        sorted = sc.take<unsigned long long>((size_t)n);
+        counts = sc.take<unsigned long long>((size_t)n);
+        nuniq = sc.take<long long>(1);
+        w1 = sc.take<double>((size_t)n);
+        s1 = sc.take<double>((size_t)n);
+        w2 = sc.take<double>((size_t)n);
+        s2 = sc.take<double>((size_t)n);
+        tmp = sc.take<char>(tmp_bytes);
+        tp_status st;
+        if (carve == 0 && (st = sc.alloc(ctx)))
+            return st;
+    }
+    const unsigned blocks = tpc::grid_for(n, kThreads);
+    sparse_keys<T><<<blocks, kThreads, 0, s>>>(x, n, (long long)lo, keys);
+    TP_CUDA_LAUNCHED(ctx);
+    size_t bytes = sort_bytes;
+    TP_CUDA_CHECK(ctx, cub::DeviceRadixSort::SortKeys(tmp, bytes, keys, sorted, n, 0, end_bit, s));
+    bytes = uniq_bytes;
+    TP_CUDA_CHECK(ctx, cub::DeviceSelect::Unique(tmp, bytes, sorted, keys, nuniq, n, s));
+    sparse_counts<<<blocks, kThreads, 0, s>>>(sorted, n, keys, nuniq, counts);
+    TP_CUDA_LAUNCHED(ctx);
+    finish_args a{counts, n, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), w1, s1, w2, s2, in->data,
+                  (int)in->dtype, out, keys, nuniq};
     return finish(ctx, a);
 }
 
@@ -722,6 +845,8 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
             if (carve == 0 && (st = rs.alloc(ctx)))
                 return st;
         }
+        /* zeroed first: the copy to the host reads the struct's padding too (initcheck) */
+        TP_CUDA_CHECK(ctx, cudaMemsetAsync(range, 0, sizeof *range, s));
         tp_status st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range);
         if (st)
             return st;
@@ -735,12 +860,9 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
         TP_CUDA_LAUNCHED(ctx);
         return TP_OK;
     }
-    int64_t nbins;
-    if (__builtin_sub_overflow(hi, lo, &nbins) || nbins >= INT64_MAX / 16)
-        return tp_error(ctx, TP_ERR_ARG,
-                        "threshold_otsu: image: expected a value range that fits one bin per integer, got %lld..%lld",
-                        (long long)lo, (long long)hi);
-    nbins += 1;
+    const int64_t nbins = tp_otsu_int_dense_bins(lo, hi, n); /* the CPU's criterion: same path */
+    if (nbins == 0)
+        return otsu_int_sparse<T>(ctx, (const T *)in->data, n, lo, hi, in, out);
     tpc::scratch sc;
     unsigned long long *counts = nullptr;
     double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
@@ -758,11 +880,8 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
                                            counts);
     if (st)
         return st;
-    /* class sums exact when n * max|value| < 2^52 (the float32 counts may round up, by less than 2^-23;
-     * checked without overflow) */
-    double mag = fabs((double)lo) > fabs((double)hi) ? fabs((double)lo) : fabs((double)hi);
-    int exact = (double)n * (mag + 1.0) < 4503599627370496.0;
-    finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact, w1, s1, w2, s2, in->data, (int)in->dtype, out};
+    finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), w1, s1, w2, s2, in->data,
+                  (int)in->dtype, out, nullptr, nullptr};
     return finish(ctx, a);
 }
 
@@ -792,6 +911,8 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
     }
+    /* zeroed first: the state comes back to the host whole, fields no kernel wrote included (initcheck) */
+    TP_CUDA_CHECK(ctx, cudaMemsetAsync(fs, 0, sizeof *fs, s));
     tp_status st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range);
     if (st)
         return st;
@@ -802,8 +923,31 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
     if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, counts)))
         return st;
     finish_args a{counts, nbins, 0, 0, sizeof(T) == 4 ? C_F32 : C_F64, edges, fs, 0, w1, s1, w2, s2, in->data,
-                  (int)in->dtype, out};
-    return finish(ctx, a);
+                  (int)in->dtype, out, nullptr, nullptr};
+    if ((st = finish(ctx, a)))
+        return st;
+    /* the errors the CPU reports (NaN, infinities, an overflowing range, too many bins), reported alike: the
+     * state comes to the host after the last kernel, so the kernels run back to back */
+    float_state h;
+    TP_CUDA_CHECK(ctx, cudaMemcpyAsync(&h, fs, sizeof h, cudaMemcpyDeviceToHost, s));
+    TP_CUDA_CHECK(ctx, cudaStreamSynchronize(s));
+    const char *dt = tp_dtype_name(in->dtype);
+    switch (h.status) {
+    case FS_HIST:
+    case FS_CONSTANT:
+        return TP_OK;
+    case FS_NONFINITE:
+        return tp_error(ctx, TP_ERR_ARG, "threshold_otsu: image: expected finite values, got %s",
+                        tp_otsu_nonfinite_what(h.nan, h.lo, h.hi));
+    case FS_SPAN:
+        return tp_error(ctx, TP_ERR_ARG, "threshold_otsu: image: expected max - min to be finite in %s, got %g - %g",
+                        dt, h.hi, h.lo);
+    case FS_EDGES:
+        return tp_error(ctx, TP_ERR_ARG, "threshold_otsu: nbins: expected at most as many bins as %s can split the "
+                        "range [%.9g, %.9g] into, got %lld", dt, h.lo, h.hi, (long long)nbins);
+    default:
+        return tp_error(ctx, TP_ERR_INTERNAL, "threshold_otsu: unexpected device state %d", h.status);
+    }
 }
 
 } // namespace
