@@ -41,6 +41,10 @@ typedef struct tp_cmp_case {
     int64_t shape[3];               /* spatial extents (synthetic) */
     tp_dtype dtype;                 /* dtype of the first input */
     uint64_t seed;
+    bool nonfinite;                 /* the float inputs hold NaN, +inf and -inf (docs/nonfinite.md): the first
+                                       input when dtype is float, else the later inputs that accept
+                                       nonfinite_dtype, made in that dtype */
+    tp_dtype nonfinite_dtype;       /* TP_FLOAT32 or TP_FLOAT64 when nonfinite */
 } tp_cmp_case;
 
 typedef struct tp_cmp_cases {
@@ -75,12 +79,17 @@ int tp_cmp_params_each(const char *params, tp_cmp_param_fn fn, void *user);
 void tp_cmp_params_adapt(const tp_op_desc *op, const char *in, int ndim, char *out, size_t len);
 
 /* Inputs of a case, on the host: in[0] per the op's input_kind, further inputs intensity images of the
- * same spatial shape. Cached: the images belong to the cache (do not free). */
+ * same spatial shape; for a nonfinite case the float inputs carry NaN, +inf and -inf (tp_cmp_poison).
+ * Cached: the images belong to the cache (do not free). */
 typedef struct tp_cmp_input_cache tp_cmp_input_cache;
 tp_cmp_input_cache *tp_cmp_input_cache_new(void);
 void tp_cmp_input_cache_free(tp_cmp_input_cache *c);
 tp_status tp_cmp_case_inputs(tp_context *ctx, tp_cmp_input_cache *cache, tp_cmp_data *data, const tp_cmp_case *c,
                              const tp_image *in[4], int *n_in);
+/* Put NaN, +inf and -inf into a float32 / float64 host image (other dtypes are left alone): NaN first, +inf
+ * last, -inf in the middle, and about one element in 47 more (chosen by seed), cycling through NaN, +inf,
+ * -inf and a NaN with its sign bit and a payload. */
+void tp_cmp_poison(tp_image *im, uint64_t seed);
 /* A real image as an input of a given kind ("gray", "mask", "labels", "rgb"); TP_ERR_UNSUPPORTED when the
  * image cannot serve as that kind (e.g. "rgb" from a single-channel image). */
 tp_status tp_cmp_dataset_as(tp_context *ctx, tp_cmp_data *data, int index, const char *kind, tp_image *out);

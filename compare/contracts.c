@@ -85,7 +85,22 @@ static double abs_diff(double c, double g)
     return isnan(d) ? INFINITY : d;
 }
 
-/* Does a float pair break the contract? Exact means the same bits (NaN payloads included). */
+bool tp_float_elem_same(tp_dtype t, const void *a, const void *b)
+{
+    if (t == TP_FLOAT32) {
+        float x, y;
+        memcpy(&x, a, sizeof x);
+        memcpy(&y, b, sizeof y);
+        return isnan(x) ? isnan(y) : memcmp(&x, &y, sizeof x) == 0;
+    }
+    double x, y;
+    memcpy(&x, a, sizeof x);
+    memcpy(&y, b, sizeof y);
+    return isnan(x) ? isnan(y) : memcmp(&x, &y, sizeof x) == 0;
+}
+
+/* Does a float pair break the contract? Exact means the same bits, except that which NaN is unspecified
+ * (docs/nonfinite.md): a NaN matches any NaN (sign, quiet bit and payload free), and only a NaN. */
 static bool float_violates(const tp_contract *k, tp_dtype t, const void *cd, const void *gd, int64_t i, double c,
                            double g, double ulp, double rel)
 {
@@ -95,7 +110,7 @@ static bool float_violates(const tp_contract *k, tp_dtype t, const void *cd, con
     case TP_CONTRACT_TABLE: return !(rel <= k->tol) && memcmp(&c, &g, sizeof c) != 0;
     default: {
         size_t es = tp_dtype_size(t);
-        return memcmp((const char *)cd + (size_t)i * es, (const char *)gd + (size_t)i * es, es) != 0;
+        return !tp_float_elem_same(t, (const char *)cd + (size_t)i * es, (const char *)gd + (size_t)i * es);
     }
     }
 }

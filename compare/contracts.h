@@ -13,7 +13,7 @@
 typedef struct tp_case_metrics {
     bool pass;
     int64_t compared;   /* elements (images) or cells (tables) compared */
-    int64_t mismatches; /* elements or cells that break the contract (for exact: that differ at all) */
+    int64_t mismatches; /* elements or cells that break the contract (exact: differ at all; NaN matches NaN) */
     double max_abs;     /* over every compared value, within tolerance or not */
     double max_rel;     /* |gpu - cpu| / max(|cpu|, |gpu|), 0 when both are 0 */
     double max_ulp;     /* float: distance in units in the last place of the dtype; integers: |gpu - cpu| */
@@ -45,6 +45,11 @@ bool tp_contract_eval_with(const tp_contract *contract, const tp_result *cpu, co
                            tp_case_metrics *out);
 
 const char *tp_contract_kind_name(tp_contract_kind k); /* "exact", "ulp", "relative", "labels", "table" */
+
+/* The NaN rule of every float comparison (docs/nonfinite.md): two float32 (t == TP_FLOAT32) or float64
+ * elements agree when both are NaN, whatever their sign, quiet bit and payload, or when their bits are
+ * identical (so -0.0 and +0.0 differ, and a NaN never matches a number). */
+bool tp_float_elem_same(tp_dtype t, const void *a, const void *b);
 
 /* The "metrics" object of a case in compare.json (new cJSON object, NULL on allocation failure). */
 cJSON *tp_metrics_to_json(const tp_case_metrics *m);

@@ -152,7 +152,7 @@ static void append(char *buf, size_t len, const char *fmt, const char *s)
         snprintf(buf + u, len - u, fmt, s);
 }
 
-/* "synthetic 37x53 uint8 sigma=5;mode=reflect" */
+/* "synthetic 37x53 uint8 sigma=5;mode=reflect"; "... float32 nonfinite(float32) ..." for a non-finite case */
 static void case_title(const cJSON *c, char *buf, size_t len)
 {
     const char *ds = str_of(c, "dataset"), *dt = str_of(c, "dtype");
@@ -165,6 +165,9 @@ static void case_title(const cJSON *c, char *buf, size_t len)
         append(buf, len, "%s", n);
     }
     append(buf, len, " %s", dt ? dt : "?");
+    const char *nf = str_of(c, "nonfinite");
+    if (nf)
+        append(buf, len, " nonfinite(%s)", nf);
     const cJSON *p;
     k = 0;
     cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(c, "params")) {

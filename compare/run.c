@@ -57,12 +57,12 @@ static void perturb_image(tp_image *im)
     int64_t i = n / 2;
     if (im->dtype == TP_BOOL) {
         ((uint8_t *)im->data)[i] ^= 1;
-    } else if (im->dtype == TP_FLOAT32) {
+    } else if (im->dtype == TP_FLOAT32) { /* NaN and inf have no neighbour that differs: they become 0 */
         float *f = im->data;
-        f[i] = nextafterf(f[i], INFINITY);
+        f[i] = isfinite(f[i]) ? nextafterf(f[i], INFINITY) : 0.0f;
     } else if (im->dtype == TP_FLOAT64) {
         double *f = im->data;
-        f[i] = nextafter(f[i], INFINITY);
+        f[i] = isfinite(f[i]) ? nextafter(f[i], INFINITY) : 0.0;
     } else {
         tp_set_f64(im->data, im->dtype, i, tp_get_f64(im->data, im->dtype, i) == 1 ? 2 : 1);
     }
@@ -83,7 +83,8 @@ void tp_cmp_perturb(tp_result *r)
             continue;
         int64_t row = t->nrows - 1;
         double v = tp_get_f64(t->cols[j].data, t->cols[j].dtype, row);
-        tp_set_f64(t->cols[j].data, t->cols[j].dtype, row, tp_dtype_is_float(t->cols[j].dtype) ? v * 1.001 + 1 : v + 1);
+        tp_set_f64(t->cols[j].data, t->cols[j].dtype, row,
+                   !tp_dtype_is_float(t->cols[j].dtype) ? v + 1 : isfinite(v) ? v * 1.001 + 1 : 0.0);
         return;
     }
 }
@@ -174,6 +175,8 @@ static cJSON *case_json(const tp_cmp_run *run, const tp_cmp_case *c, const tp_im
             cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)c->shape[d]));
     }
     cJSON_AddStringToObject(j, "dtype", tp_dtype_name(c->dtype));
+    if (c->nonfinite) /* the dtype of the inputs that carry NaN, +inf and -inf */
+        cJSON_AddStringToObject(j, "nonfinite", tp_dtype_name(c->nonfinite_dtype));
     cJSON_AddItemToObject(j, "params", tp_cmp_params_json(c->params));
     cJSON_AddItemToObject(j, "contract", tp_cmp_contract_json(&c->op->contract));
     return j;

@@ -5,11 +5,17 @@
  * floats, the sums reproduce numpy's: integers are summed in float64 (exact here with integer sums while
  * they stay below 2^53), float32 in float32 and float64 in float64, both with numpy's pairwise summation
  * over chunks of 8192 elements. float32 means and standard deviations are rounded to float32 as numpy
- * returns them, and stored in the float64 column as scikit-image's table does. */
+ * returns them, and stored in the float64 column as scikit-image's table does.
+ *
+ * NaN and +-inf (docs/nonfinite.md): min and max are NaN when the region holds a NaN (np.min / np.max), the
+ * sums carry NaN and infinities as numpy's do (inf - inf = NaN in the deviations), and centroid_weighted is
+ * NaN when the region's bounding box holds a non-finite value anywhere, as scikit-image's moments over
+ * intensity[bbox] * mask make it. */
 #include "cpu_ref/regionprops_props.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 typedef __int128 i128;
 
@@ -226,8 +232,83 @@ static void moments_f64(double *v, int64_t n, unsigned needs, rp_values *out)
     out->istd = sqrt(rp_numpy_sum_f64(v, n) / (double)n);
 }
 
+/* ---- non-finite values and the weighted centroid ----
+ * scikit-image computes the weighted moments on intensity[bbox] * mask: a NaN or an infinity anywhere in the
+ * bounding box, inside the region or not, turns M00 (NaN, +-inf) and the first moments (NaN * 0, inf * 0,
+ * inf / inf) into NaN, and every coordinate of centroid_weighted with them. The image is scanned once per
+ * call, line by line; a region then looks at the lines of its box, and reads pixels only on a line whose
+ * non-finite values lie on both sides of the box and none at its edges. */
+#define RP_NF_LINES(NAME, T)                                                                                       \
+    static bool NAME(const T *img, int64_t lines, int64_t W, int64_t *lo, int64_t *hi, int threads)                \
+    {                                                                                                              \
+        bool any = false;                                                                                          \
+        _Pragma("omp parallel for num_threads(threads) schedule(static) reduction(|| : any)")                      \
+        for (int64_t l = 0; l < lines; l++) {                                                                      \
+            const T *p = img + l * W;                                                                              \
+            int64_t a = W, b = -1;                                                                                 \
+            for (int64_t x = 0; x < W; x++)                                                                        \
+                if (!isfinite(p[x])) {                                                                             \
+                    a = a < x ? a : x;                                                                             \
+                    b = x;                                                                                         \
+                }                                                                                                  \
+            lo[l] = a;                                                                                             \
+            hi[l] = b;                                                                                             \
+            any = any || b >= 0;                                                                                   \
+        }                                                                                                          \
+        return any;                                                                                                \
+    }
+RP_NF_LINES(nf_lines_f32, float)
+RP_NF_LINES(nf_lines_f64, double)
+
+tp_status rp_nonfinite_scan(tp_context *ctx, const rp_geom *g, const tp_image *inten, int threads, rp_nonfinite *nf)
+{
+    const int64_t lines = g->D * g->H;
+    nf->any = false;
+    nf->lo = tp_host_alloc(ctx, lines, sizeof(int64_t));
+    nf->hi = tp_host_alloc(ctx, lines, sizeof(int64_t));
+    if (!nf->lo || !nf->hi) {
+        rp_nonfinite_free(nf);
+        return TP_ERR_NOMEM;
+    }
+    if (inten->dtype == TP_FLOAT32)
+        nf->any = nf_lines_f32(inten->data, lines, g->W, nf->lo, nf->hi, threads > 0 ? threads : 1);
+    else
+        nf->any = nf_lines_f64(inten->data, lines, g->W, nf->lo, nf->hi, threads > 0 ? threads : 1);
+    return TP_OK;
+}
+
+void rp_nonfinite_free(rp_nonfinite *nf)
+{
+    free(nf->lo);
+    free(nf->hi);
+    nf->lo = nf->hi = NULL;
+    nf->any = false;
+}
+
+bool rp_bbox_nonfinite(const rp_geom *g, const rp_region *r, const tp_image *inten, const rp_nonfinite *nf)
+{
+    if (!nf || !nf->lo || !nf->any)
+        return false;
+    const int64_t x0 = r->lo[2], x1 = r->hi[2];
+    for (int64_t z = r->lo[0]; z <= r->hi[0]; z++)
+        for (int64_t y = r->lo[1]; y <= r->hi[1]; y++) {
+            const int64_t l = z * g->H + y, a = nf->lo[l], b = nf->hi[l];
+            if (a > x1 || b < x0)
+                continue; /* none on the line, or all of them left or right of the box */
+            if (a >= x0 || b <= x1)
+                return true; /* the first or the last one is inside */
+            for (int64_t x = x0; x <= x1; x++) {
+                const double d = inten->dtype == TP_FLOAT32 ? (double)((const float *)inten->data)[l * g->W + x]
+                                                            : ((const double *)inten->data)[l * g->W + x];
+                if (!isfinite(d))
+                    return true;
+            }
+        }
+    return false;
+}
+
 tp_status rp_intensity_props(const rp_geom *g, const rp_region *r, const rp_run *runs, const tp_image *inten,
-                             unsigned needs, rp_work *w, rp_values *v, rp_fail *f)
+                             const rp_nonfinite *nf, unsigned needs, rp_work *w, rp_values *v, rp_fail *f)
 {
     if (!(needs & (RP_NEED_IMINMAX | RP_NEED_IMEAN | RP_NEED_ISTD | RP_NEED_IWEIGHTED)))
         return TP_OK;
@@ -247,9 +328,10 @@ tp_status rp_intensity_props(const rp_geom *g, const rp_region *r, const rp_run 
     if (needs & RP_NEED_IWEIGHTED) {
         double m0 = is_float ? s.fw0 : (double)s.isum;
         int first = g->ndim == 3 ? 0 : 1;
+        const bool poisoned = is_float && rp_bbox_nonfinite(g, r, inten, nf);
         for (int a = first; a < 3; a++) {
             double m1 = is_float ? s.fw[a] : (double)s.iw[a];
-            v->centroid_weighted[a - first] = m1 / m0 + (double)r->lo[a];
+            v->centroid_weighted[a - first] = poisoned ? NAN : m1 / m0 + (double)r->lo[a];
         }
     }
     if (!(needs & (RP_NEED_IMEAN | RP_NEED_ISTD)))

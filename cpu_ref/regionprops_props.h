@@ -149,9 +149,24 @@ tp_status rp_hull_props(const rp_geom *g, const rp_region *r, const rp_run *runs
 tp_status rp_mask_props(const rp_geom *g, const rp_region *r, const rp_run *runs, unsigned needs, rp_work *w,
                         rp_values *v, rp_fail *f);
 
-/* Intensity: intensity_min/max/mean/std and centroid_weighted. */
+/* Where a float intensity image holds NaN or +-inf, line by line (line = z * H + y): the first and the last x
+ * of a non-finite value, lo = W and hi = -1 on a line without one. scikit-image's weighted moments run over
+ * the region's whole bounding box (image_intensity is intensity * mask, and NaN * 0, inf * 0 are NaN), so a
+ * non-finite value anywhere in the box makes centroid_weighted NaN (docs/nonfinite.md). */
+typedef struct rp_nonfinite {
+    int64_t *lo, *hi; /* D * H entries each; NULL when not computed (integer image, no centroid_weighted) */
+    bool any;         /* the image holds at least one non-finite value */
+} rp_nonfinite;
+/* Scan a float32 / float64 image (threads: OpenMP threads). TP_ERR_NOMEM (recorded in ctx) on failure. */
+tp_status rp_nonfinite_scan(tp_context *ctx, const rp_geom *g, const tp_image *inten, int threads, rp_nonfinite *nf);
+void rp_nonfinite_free(rp_nonfinite *nf);
+/* Does the region's bounding box hold a non-finite value? */
+bool rp_bbox_nonfinite(const rp_geom *g, const rp_region *r, const tp_image *inten, const rp_nonfinite *nf);
+
+/* Intensity: intensity_min/max/mean/std and centroid_weighted. nf: the image's non-finite lines (float images
+ * with centroid_weighted asked for; NULL otherwise). */
 tp_status rp_intensity_props(const rp_geom *g, const rp_region *r, const rp_run *runs, const tp_image *inten,
-                             unsigned needs, rp_work *w, rp_values *v, rp_fail *f);
+                             const rp_nonfinite *nf, unsigned needs, rp_work *w, rp_values *v, rp_fail *f);
 
 /* numpy's float sums: pairwise summation in blocks of 8 accumulators, over chunks of 8192 elements
  * (the reduction's buffer) added in order. Exposed for the tests. */

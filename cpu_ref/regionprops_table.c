@@ -163,6 +163,7 @@ typedef struct rp_state {
     const rp_run *runs;
     const rp_region *regions;
     const tp_image *inten;
+    const rp_nonfinite *nf; /* float intensity with centroid_weighted: where its NaN / inf values are */
     unsigned needs;
 } rp_state;
 
@@ -209,7 +210,7 @@ static tp_status measure(const rp_state *S, int64_t i, rp_work *w, rp_values *v,
     if (!st)
         st = rp_mask_props(g, r, S->runs, S->needs, w, v, f);
     if (!st && S->inten)
-        st = rp_intensity_props(g, r, S->runs, S->inten, S->needs, w, v, f);
+        st = rp_intensity_props(g, r, S->runs, S->inten, S->nf, S->needs, w, v, f);
     return st;
 }
 
@@ -329,6 +330,11 @@ tp_status tp_cpu_regionprops_table(tp_context *ctx, const tp_call *c)
         cols = NULL;
         st = make_columns(ctx, names, nnames, S.g.ndim, inten != NULL, &t, &cols, &ncols, &S.needs);
     }
+    rp_nonfinite nf = {NULL, NULL, false};
+    if (!st && nreg > 0 && inten && tp_dtype_is_float(inten->dtype) && (S.needs & RP_NEED_IWEIGHTED)) {
+        st = rp_nonfinite_scan(ctx, &S.g, inten, ctx->threads, &nf);
+        S.nf = &nf;
+    }
     if (!st && nreg > 0) {
         S.runs = runs;
         S.regions = regions;
@@ -337,6 +343,7 @@ tp_status tp_cpu_regionprops_table(tp_context *ctx, const tp_call *c)
         if (st)
             tp_error(ctx, st, "%s", fail.msg);
     }
+    rp_nonfinite_free(&nf);
     free(runs);
     free(regions);
     free(cols);

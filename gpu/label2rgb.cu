@@ -220,10 +220,18 @@ template <typename F> __device__ __forceinline__ F remainder1(F a)
     return m;
 }
 
-/* rgb2hsv, S *= saturation, hsv2rgb (skimage.color.colorconv), as the CPU reference's desaturate. */
+/* rgb2hsv, S *= saturation, hsv2rgb (skimage.color.colorconv), as the CPU reference's desaturate, non-finite
+ * channels included (docs/nonfinite.md): numpy's max and ptp propagate NaN and rgb2hsv then sets every NaN of
+ * H, S and V to 0, so a pixel with a NaN channel becomes V = 0, S = 0 and comes out black (its H is whatever
+ * np.empty_like left there, which cannot matter with V = 0); infinities go through the same formulas, and
+ * an H or S they make NaN (inf / inf, inf - inf) is zeroed too. */
 template <typename F> __device__ __forceinline__ void desaturate(F *px, F saturation)
 {
     F r = px[0], g = px[1], b = px[2];
+    if (isnan(r) || isnan(g) || isnan(b)) {
+        px[0] = px[1] = px[2] = (F)0;
+        return;
+    }
     F v = r > g ? r : g;
     v = v > b ? v : b;
     F mn = r < g ? r : g;
@@ -240,6 +248,10 @@ template <typename F> __device__ __forceinline__ void desaturate(F *px, F satura
         else
             h0 = (g - b) / delta;
         h = remainder1(h0 / (F)6);
+        if (isnan(h))
+            h = 0;
+        if (isnan(s))
+            s = 0;
     }
     s *= saturation;
     F hi = fl(h * (F)6);

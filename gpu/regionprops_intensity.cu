@@ -6,9 +6,11 @@
  *    results combined left to right. NaN anywhere gives NaN, as np.min does.
  *  - integer images: exact 128-bit sums (any order) for the mean and the weighted centroid.
  *  - float images: the weighted centroid's float64 sums run in raster order, one thread per region, as on
- *    the CPU; means and standard deviations use numpy's pairwise summation over chunks of 8192 values,
- *    whose tree depends only on the count: one warp per chunk computes the leaves in parallel and adds them
- *    up in the tree's order, and the chunks of a region are added in order. */
+ *    the CPU, and it is NaN when a NaN or an infinity lies anywhere in the region's bounding box (as
+ *    scikit-image's moments of intensity[bbox] * mask make it; docs/nonfinite.md); means and standard
+ *    deviations use numpy's pairwise summation over chunks of 8192 values, whose tree depends only on the
+ *    count: one warp per chunk computes the leaves in parallel and adds them up in the tree's order, and the
+ *    chunks of a region are added in order. */
 #include "gpu/regionprops_cuda.cuh"
 
 #include <cub/cub.cuh>
@@ -142,14 +144,76 @@ __global__ void k_reg_stats(rp_dev R, RunStats S, bool is_float, bool weighted, 
     }
 }
 
-/* centroid_weighted of float images: the CPU's float64 sums, in raster order, one thread per region. */
+/* ---- non-finite values in a region's bounding box (cpu_ref/regionprops_intensity.c, rp_bbox_nonfinite) ----
+ * scikit-image's weighted moments run over intensity[bbox] * mask, so a NaN or an infinity anywhere in the box
+ * makes centroid_weighted NaN. Per line (z * H + y): the first and last x of a non-finite value (W and -1 when
+ * none), a warp per line; then a warp per region over the lines of its box, reading pixels only where the
+ * line's non-finite values straddle the box. */
+template <typename T> __global__ void k_nf_lines(rp_dev R, const T *__restrict__ img, int64_t *lo, int64_t *hi)
+{
+    const int lane = threadIdx.x & 31;
+    RP_WARP_LOOP(l, R.D * R.H)
+    {
+        const T *p = img + l * R.W;
+        long long a = R.W, b = -1;
+        for (int64_t x = lane; x < R.W; x += 32)
+            if (!isfinite(p[x])) {
+                a = min(a, (long long)x);
+                b = x;
+            }
+        a = warp_min_ll(a);
+        b = warp_max_ll(b);
+        if (lane == 0) {
+            lo[l] = a;
+            hi[l] = b;
+        }
+        __syncwarp();
+    }
+}
+
+template <typename T>
+__global__ void k_nf_regions(rp_dev R, const T *__restrict__ img, const int64_t *lo, const int64_t *hi, int *poisoned)
+{
+    const int lane = threadIdx.x & 31;
+    RP_WARP_LOOP(r, R.nreg)
+    {
+        const int64_t z0 = R.reg_lo[r], y0 = R.reg_lo[R.nreg + r], x0 = R.reg_lo[2 * R.nreg + r];
+        const int64_t ny = R.reg_hi[R.nreg + r] - y0 + 1, x1 = R.reg_hi[2 * R.nreg + r];
+        const int64_t nlines = (R.reg_hi[r] - z0 + 1) * ny;
+        bool found = false;
+        for (int64_t k = lane; k < nlines && !found; k += 32) {
+            const int64_t l = (z0 + k / ny) * R.H + y0 + k % ny, a = lo[l], b = hi[l];
+            if (a > x1 || b < x0)
+                continue;
+            if (a >= x0 || b <= x1) {
+                found = true;
+                break;
+            }
+            for (int64_t x = x0; x <= x1 && !found; x++)
+                found = !isfinite(img[l * R.W + x]);
+        }
+        found = __any_sync(0xffffffffu, found);
+        if (lane == 0)
+            poisoned[r] = found;
+        __syncwarp();
+    }
+}
+
+/* centroid_weighted of float images: the CPU's float64 sums, in raster order, one thread per region; NaN
+ * (the CPU's NAN, 0x7ff8...) when the box holds a non-finite value. */
 template <typename T> __device__ __forceinline__ double as_double(T v) { return (double)v; }
 template <> __device__ __forceinline__ double as_double<float>(float v) { return f2d(v); }
 
-template <typename T> __global__ void k_weighted_float(rp_dev R, const T *__restrict__ img)
+template <typename T> __global__ void k_weighted_float(rp_dev R, const T *__restrict__ img, const int *poisoned)
 {
     RP_LOOP(r, R.nreg)
     {
+        if (poisoned[r]) {
+            const int first = R.ndim == 3 ? 0 : 1;
+            for (int a = first; a < 3; a++)
+                put_f64(R, S_CENTROID_WEIGHTED + a - first, r, __longlong_as_double(0x7ff8000000000000LL));
+            continue;
+        }
         const int64_t f = R.reg_first[r], nr = R.reg_nruns[r];
         const int64_t lo0 = R.reg_lo[r], lo1 = R.reg_lo[R.nreg + r], lo2 = R.reg_lo[2 * R.nreg + r];
         double fw0 = 0, fw[3] = {0, 0, 0};
@@ -397,6 +461,25 @@ bool int_sum_exact(tp_dtype t, int64_t n)
     }
 }
 
+/* centroid_weighted of a float image: where the non-finite values are, which boxes hold one, the sums. */
+template <typename T> tp_status weighted_float(rp_call &C, const T *img)
+{
+    rp_dev &R = C.R;
+    int64_t *nf_lo, *nf_hi;
+    int *poisoned;
+    tp_status st;
+    if ((st = C.mem.get(&nf_lo, R.D * R.H)) || (st = C.mem.get(&nf_hi, R.D * R.H)) ||
+        (st = C.mem.get(&poisoned, R.nreg)))
+        return st;
+    k_nf_lines<T><<<rp_grid(R.D * R.H * 32, 256), 256, 0, C.s>>>(R, img, nf_lo, nf_hi);
+    TP_CUDA_LAUNCHED(C.ctx);
+    k_nf_regions<T><<<rp_grid(R.nreg * 32, 128), 128, 0, C.s>>>(R, img, nf_lo, nf_hi, poisoned);
+    TP_CUDA_LAUNCHED(C.ctx);
+    k_weighted_float<T><<<rp_grid(R.nreg, 64), 64, 0, C.s>>>(R, img, poisoned);
+    TP_CUDA_LAUNCHED(C.ctx);
+    return TP_OK;
+}
+
 template <typename T> tp_status run_intensity(rp_call &C)
 {
     rp_dev &R = C.R;
@@ -423,9 +506,9 @@ template <typename T> tp_status run_intensity(rp_call &C)
     TP_CUDA_LAUNCHED(C.ctx);
     k_reg_stats<<<rp_grid(R.nreg * 32, 128), 128, 0, C.s>>>(R, S, is_float, weighted, exact_mean, want_mean, minmax);
     TP_CUDA_LAUNCHED(C.ctx);
-    if (weighted && is_float) {
-        k_weighted_float<T><<<rp_grid(R.nreg, 64), 64, 0, C.s>>>(R, img);
-        TP_CUDA_LAUNCHED(C.ctx);
+    if constexpr (is_float_t<T>::value) {
+        if (weighted && (st = weighted_float<T>(C, img)))
+            return st;
     }
     if (!(want_mean || want_std) || exact_mean)
         return TP_OK;
