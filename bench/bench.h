@@ -20,7 +20,8 @@ typedef enum tp_bench_backend {
     TP_BENCH_CPU_1T = 0,        /* "cpu-1t": the CPU reference on one thread */
     TP_BENCH_CPU_NT,            /* "cpu-Nt": on all threads (or --threads N); the result says how many */
     TP_BENCH_CUDA,              /* "cuda": inputs already on the device, output left there */
-    TP_BENCH_CUDA_TRANSFERS,    /* "cuda+transfers": host image in, host result out (H2D + compute + D2H) */
+    TP_BENCH_CUDA_TRANSFERS,    /* "cuda+transfers": host image in, host result out (H2D + compute + D2H); for the
+                                 * seed pipeline: host image in, host table out (TP_BENCH_PIPE_IO_HOST_TABLE) */
     TP_BENCH_BACKEND_COUNT
 } tp_bench_backend;
 
@@ -145,6 +146,11 @@ typedef struct tp_bench_stage {
     double ms; /* median over the samples */
 } tp_bench_stage;
 
+/* What crosses the bus in the seed pipeline's cuda+transfers case (the pipeline result's io, bench.json's "io"):
+ * the host image goes up, the regionprops table comes back (regionprops_table returns it in host memory);
+ * the label2rgb overlay stays on the device (overlay_d2h_ms says what downloading it would add). */
+#define TP_BENCH_PIPE_IO_HOST_TABLE "host image in, host table out"
+
 typedef struct tp_bench_pipeline_result {
     char name[64]; /* "seed" */
     int ndim;
@@ -159,6 +165,11 @@ typedef struct tp_bench_pipeline_result {
     tp_bench_stats total;       /* of the whole pipeline per run */
     int64_t peak_device_bytes;  /* -1: null */
     int64_t peak_host_bytes;    /* -1: null */
+    char io[64];                /* what crosses the bus ("" when nothing is said: cpu, cuda, older reports) */
+    double overlay_d2h_ms;      /* cuda+transfers: median of downloading the device outputs nobody consumes (the
+                                 * label2rgb overlay) into new host images, after the run and outside its total;
+                                 * NAN: not measured */
+    int64_t overlay_bytes;      /* their bytes; -1: null */
 } tp_bench_pipeline_result;
 
 typedef struct tp_bench_speedup {

@@ -126,6 +126,8 @@ tp_bench_pipeline_result *tp_bench_report_add_pipeline(tp_bench_report *r)
     memset(e, 0, sizeof *e);
     e->total.median_ms = e->total.min_ms = e->total.max_ms = e->total.stddev_ms = NAN;
     e->peak_device_bytes = e->peak_host_bytes = -1;
+    e->overlay_d2h_ms = NAN;
+    e->overlay_bytes = -1;
     return e;
 }
 

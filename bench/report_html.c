@@ -293,8 +293,8 @@ static void html_pipeline_chart(FILE *f, const tp_bench_report *r)
             y += GH;
             fprintf(f, "<text x=\"10\" y=\"%.0f\" font-weight=\"bold\">%s</text>\n", y - 6, shape);
         }
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", L - 8, y + 15,
-                tp_bench_backend_name(p->backend));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s%s</text>\n", L - 8, y + 15,
+                tp_bench_backend_name(p->backend), p->io[0] ? " (table out)" : "");
         double x = L;
         char a[32];
         for (int k = 0; k < nc; k++) {

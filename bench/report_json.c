@@ -60,7 +60,8 @@ static cJSON *meta_json(const tp_bench_report *r)
                             "median of per-call samples after a warm-up; CPU: monotonic clock around the call; "
                             "cuda: CUDA events around the call, inputs already on the device (rotated copies "
                             "when one call's bytes fit in L2); cuda+transfers: events around H2D + call + D2H "
-                            "from pageable host memory");
+                            "of pageable host memory (staged through twinpix's pinned buffers unless TWINPIX_PINNED_STAGING=0); the seed pipeline's "
+                            "cuda+transfers: host image in, host table out (the overlay stays on the device)");
     return o;
 }
 
@@ -128,6 +129,9 @@ static cJSON *pipeline_json(const tp_bench_pipeline_result *p)
     cJSON_AddNumberToObject(o, "samples", (double)p->total.samples);
     cJSON_AddItemToObject(o, "peak_device_bytes", count(p->peak_device_bytes));
     cJSON_AddItemToObject(o, "peak_host_bytes", count(p->peak_host_bytes));
+    cJSON_AddItemToObject(o, "io", str_or_null(p->io));
+    cJSON_AddItemToObject(o, "overlay_d2h_ms", num(p->overlay_d2h_ms));
+    cJSON_AddItemToObject(o, "overlay_bytes", count(p->overlay_bytes));
     return o;
 }
 
@@ -312,8 +316,11 @@ static tp_status compare_pipelines(tp_bench_report *r, const cJSON *old, int *ca
             continue;
         for (int i = 0; i < r->npipelines; i++) {
             const tp_bench_pipeline_result *n = &r->pipelines[i];
+            /* "io" must match too: an older cuda+transfers run (no "io") brought every output back to the
+             * host, a different measurement from host image in, host table out */
             if (n->skipped || isnan(n->total.median_ms) || strcmp(n->name, json_str(e, "name")) ||
-                strcmp(tp_bench_backend_name(n->backend), json_str(e, "backend")) || n->ndim != ndim ||
+                strcmp(tp_bench_backend_name(n->backend), json_str(e, "backend")) || strcmp(n->io, json_str(e, "io")) ||
+                n->ndim != ndim ||
                 memcmp(n->shape, shape, (size_t)ndim * sizeof *shape))
                 continue;
             tp_bench_delta *d = tp_bench_add_delta(r, cap);
@@ -475,6 +482,9 @@ static tp_status load_pipelines(tp_bench_report *r, const cJSON *a)
         p->total.samples = json_count(e, "samples");
         p->peak_device_bytes = json_count(e, "peak_device_bytes");
         p->peak_host_bytes = json_count(e, "peak_host_bytes");
+        json_copy(p->io, sizeof p->io, e, "io");
+        p->overlay_d2h_ms = json_num(e, "overlay_d2h_ms");
+        p->overlay_bytes = json_count(e, "overlay_bytes");
     }
     return TP_OK;
 }

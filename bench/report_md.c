@@ -144,6 +144,15 @@ double tp_bench_stage_ms(const tp_bench_pipeline_result *p, const char *name)
     return NAN;
 }
 
+const char *tp_bench_pipeline_label(const tp_bench_pipeline_result *p, char *buf, size_t n)
+{
+    if (p->io[0])
+        snprintf(buf, n, "%s (%s)", tp_bench_backend_name(p->backend), p->io);
+    else
+        snprintf(buf, n, "%s", tp_bench_backend_name(p->backend));
+    return buf;
+}
+
 /* ---- Markdown ---- */
 
 void tp_bench_md_meta(FILE *f, const tp_bench_report *r, int gpu)
@@ -260,9 +269,9 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
     fprintf(f, "\n");
     for (int i = 0; i < r->npipelines; i++) {
         const tp_bench_pipeline_result *p = &r->pipelines[i];
-        char shape[64];
+        char shape[64], label[160];
         tp_bench_shape_str(p->ndim, p->shape, shape, sizeof shape);
-        fprintf(f, "| %s | %s |", shape, tp_bench_backend_name(p->backend));
+        fprintf(f, "| %s | %s |", shape, tp_bench_pipeline_label(p, label, sizeof label));
         if (p->skipped) {
             fprintf(f, " skipped: %s |", p->skip_reason);
             for (int k = 1; k < nc + 3; k++)
@@ -277,6 +286,26 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
                 tp_bench_fmt_bytes(p->peak_device_bytes, b, sizeof b), tp_bench_fmt_bytes(p->peak_host_bytes, c, sizeof c));
     }
     fprintf(f, "\nStage times are medians taken stage by stage; the total is the median of whole runs.\n\n");
+    int said = 0;
+    for (int i = 0; i < r->npipelines; i++) {
+        const tp_bench_pipeline_result *p = &r->pipelines[i];
+        if (p->skipped || p->backend != TP_BENCH_CUDA_TRANSFERS)
+            continue;
+        if (!said++)
+            fprintf(f, "cuda+transfers is host image in, host table out: h2d uploads the image, "
+                       "regionprops_table's stage includes bringing its table to host memory, and the label2rgb "
+                       "overlay is produced but stays on the device (no d2h stage).");
+        if (!isnan(p->overlay_d2h_ms)) {
+            char shape[64], b[32];
+            tp_bench_shape_str(p->ndim, p->shape, shape, sizeof shape);
+            fprintf(f, " Downloading the overlay too (%s, into a new host image) would add %s ms at %s (median, "
+                       "not in the total).",
+                    tp_bench_fmt_bytes(p->overlay_bytes, b, sizeof b), tp_bench_fmt_ms(p->overlay_d2h_ms, a, sizeof a),
+                    shape);
+        }
+    }
+    if (said)
+        fprintf(f, "\n\n");
 }
 
 /* Skipped cases, grouped by op and reason (a missing CUDA op would otherwise fill a page). */

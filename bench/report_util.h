@@ -37,6 +37,8 @@ int tp_bench_have_gpu_results(const tp_bench_report *r);
 /* Stage names of every pipeline in first-seen order, h2d first and d2h last; returns the count. */
 int tp_bench_stage_columns(const tp_bench_report *r, const char **names, int max);
 double tp_bench_stage_ms(const tp_bench_pipeline_result *p, const char *name); /* NAN when absent */
+/* The pipeline's backend as the tables name it: "cuda+transfers (host image in, host table out)" when io says. */
+const char *tp_bench_pipeline_label(const tp_bench_pipeline_result *p, char *buf, size_t n);
 
 void tp_bench_md_meta(FILE *f, const tp_bench_report *r, int gpu);
 void tp_bench_md_headline(FILE *f, const tp_bench_report *r, int gpu);

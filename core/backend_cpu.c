@@ -13,7 +13,7 @@ static int cpu_available(char *why, size_t n)
 
 static tp_status cpu_alloc(tp_context *ctx, size_t bytes, void **ptr)
 {
-    *ptr = malloc(bytes ? bytes : 1);
+    *ptr = tp_host_malloc(bytes);
     if (!*ptr)
         return tp_error(ctx, TP_ERR_NOMEM, "out of host memory allocating %zu bytes", bytes);
     return TP_OK;

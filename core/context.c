@@ -56,8 +56,7 @@ void tp_context_destroy(tp_context *ctx)
     if (!ctx)
         return;
 #ifdef TP_HAVE_CUDA
-    extern void tp_cuda_context_release(tp_context * ctx);
-    tp_cuda_context_release(ctx);
+    tp_cuda_context_release(ctx); /* waits for the context's stream; its device images stay valid */
 #endif
     free(ctx);
 }
@@ -92,6 +91,10 @@ tp_status tp_context_set_device(tp_context *ctx, int device)
         return TP_ERR_ARG;
     if (device < 0)
         return tp_error(ctx, TP_ERR_ARG, "device: expected >= 0, got %d", device);
+#ifdef TP_HAVE_CUDA
+    if (device != ctx->device)
+        tp_cuda_context_release(ctx); /* its own stream and staging buffer belong to the old device */
+#endif
     ctx->device = device;
     return TP_OK;
 }
@@ -100,7 +103,11 @@ tp_status tp_context_set_stream(tp_context *ctx, void *stream)
 {
     if (!ctx)
         return TP_ERR_ARG;
+#ifdef TP_HAVE_CUDA
+    tp_cuda_context_set_stream(ctx, stream); /* orders the new stream after the old, moves the live blocks */
+#else
     ctx->stream = stream;
+#endif
     return TP_OK;
 }
 

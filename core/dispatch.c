@@ -131,7 +131,10 @@ tp_status tp_out_image(tp_context *ctx, const tp_call *c, tp_dtype dtype, int nd
     return st;
 }
 
-/* Bring an image to the backend's memory, contiguous; *staged is owned by the caller when it differs. */
+/* Bring an image to the backend's memory, contiguous; *staged is owned by the caller when it differs. A host
+ * input for the CUDA backend goes up through the context's pinned staging buffer (gpu/backend.cu: chunked,
+ * double-buffered, no stream synchronisation) into a block allocated on the context's stream; it is freed
+ * after the call, stream-ordered after the op's kernels. */
 static tp_status stage(tp_context *ctx, const tp_image *src, tp_location where, tp_image *tmp, const tp_image **out)
 {
     if (src->location == where && tp_image_is_contiguous(src)) {

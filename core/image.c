@@ -3,6 +3,32 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+void tp_memcpy_par(void *dst, const void *src, size_t n, int threads)
+{
+    const size_t min_share = (size_t)256 << 10; /* below 256 KiB a thread the fork costs more than it saves */
+    size_t t = threads > 1 ? (size_t)threads : 1;
+    if (n == 0)
+        return;
+    if (t > n / min_share)
+        t = n / min_share;
+#ifdef _OPENMP
+    if (t > 1 && !omp_in_parallel()) {
+        const size_t share = ((n + t - 1) / t + 4095) & ~(size_t)4095; /* page-aligned shares */
+#pragma omp parallel for num_threads((int)t) schedule(static)
+        for (size_t i = 0; i < t; i++) {
+            const size_t a = i * share;
+            if (a < n)
+                memcpy((char *)dst + a, (const char *)src + a, n - a < share ? n - a : share);
+        }
+        return;
+    }
+#endif
+    memcpy(dst, src, n);
+}
 
 tp_image tp_image_empty(void)
 {
@@ -89,6 +115,9 @@ tp_image tp_image_wrap(void *data, tp_dtype dtype, int ndim, const int64_t *shap
     return im;
 }
 
+/* A device block is released on the stream of the context that allocated it (gpu/backend.cu), after the work
+ * queued there, without waiting; after that context was destroyed, on the calling thread's per-thread default
+ * stream. An image another context still reads must not be freed before tp_context_sync of that context. */
 void tp_image_free(tp_image *img)
 {
     if (!img)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *tp_status_str(tp_status s)
 {
@@ -89,6 +90,21 @@ bool tp_shape_product(const int64_t *shape, int n, int64_t *out)
     return true;
 }
 
+void *tp_host_malloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return malloc(bytes ? bytes : 1);
+    const size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = NULL;
+    if (rounded < bytes || posix_memalign(&p, huge, rounded) != 0)
+        return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without transparent huge pages nothing changes */
+#endif
+    return p;
+}
+
 void *tp_host_alloc(tp_context *ctx, int64_t count, size_t elem)
 {
     int64_t bytes;
@@ -96,7 +112,7 @@ void *tp_host_alloc(tp_context *ctx, int64_t count, size_t elem)
         tp_error(ctx, TP_ERR_OVERFLOW, "host allocation of %lld x %zu bytes overflows", (long long)count, elem);
         return NULL;
     }
-    void *p = malloc(bytes ? (size_t)bytes : 1);
+    void *p = tp_host_malloc((size_t)bytes);
     if (!p)
         tp_error(ctx, TP_ERR_NOMEM, "out of host memory allocating %lld bytes", (long long)bytes);
     return p;

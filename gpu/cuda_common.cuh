@@ -60,7 +60,9 @@ template <typename T> __device__ __forceinline__ double to_float(T x, double sca
     return tp_img_as_float_value((double)x, scale, clamp);
 }
 
-/* ---- one device allocation carved into aligned pieces (two passes: count, then hand out) ---- */
+/* ---- one device allocation carved into aligned pieces (two passes: count, then hand out) ----
+ * The destructor's tp_cuda_free is stream-ordered (cudaFreeAsync on the context's stream): it runs after the
+ * kernels the op queued with the scratch, without waiting for them; the op returns with its work in flight. */
 struct scratch {
     size_t bytes = 0;
     char *base = nullptr;

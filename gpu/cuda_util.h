@@ -9,7 +9,10 @@ extern "C" {
 cudaStream_t tp_cuda_stream(tp_context *ctx);
 /* Record a CUDA error in ctx; maps out-of-memory to TP_ERR_DEVICE_NOMEM. */
 tp_status tp_cuda_error(tp_context *ctx, cudaError_t e, const char *what, const char *file, int line);
-/* Device scratch through the backend's accounted allocator. */
+/* Device memory through the backend's accounted, stream-ordered caching allocator (gpu/backend.cu): the block
+ * is allocated on ctx's stream and usable by work queued there from now on; tp_cuda_free queues its release on
+ * that same stream (after every kernel queued before it: free right after the launches, never synchronise
+ * for it), so it neither waits nor synchronises. Never cudaMalloc / cudaFree directly in an op. */
 tp_status tp_cuda_alloc(tp_context *ctx, size_t bytes, void **ptr);
 void tp_cuda_free(void *ptr);
 }

@@ -422,7 +422,7 @@ tp_status run_label(tp_context *ctx, const tp_image *in, tp_image *out, long lon
     TP_CUDA_LAUNCHED(ctx);
     k_write_troots<P, O><<<tp_blocks(nwords, 256), 256, 0, s>>>(par, o, sc.troot, sc.roots, sc.prefix, nwords);
     TP_CUDA_LAUNCHED(ctx);
-    return TP_OK; /* the scratch's cudaFree waits for the kernels */
+    return TP_OK; /* the scratch's free is queued on the stream after the kernels */
 }
 
 template <typename T, typename O>

@@ -27,6 +27,8 @@ struct tp_context {
     int device;             /* CUDA ordinal */
     void *stream;           /* cudaStream_t chosen by the caller, or NULL */
     void *own_stream;       /* cudaStream_t created by the CUDA backend for this context, or NULL */
+    void *staging;          /* the CUDA backend's pinned staging buffer for host<->device copies, or NULL */
+    int cuda_active;        /* the context has used the device (gpu/backend.cu: released at destroy) */
     int debug;              /* TWINPIX_DEBUG=1: log backend choices on stderr */
     char errmsg[TP_ERRMSG_LEN];
 };
@@ -50,7 +52,22 @@ static inline bool tp_add_i64(int64_t a, int64_t b, int64_t *r) { return !__buil
 /* Product of shape[0..n), failing on overflow or negative extents. */
 bool tp_shape_product(const int64_t *shape, int n, int64_t *out);
 
+/* memcpy on up to `threads` OpenMP threads (256 KiB a thread at least): host<->pinned staging copies. */
+void tp_memcpy_par(void *dst, const void *src, size_t n, int threads);
+
+#ifdef TP_HAVE_CUDA
+/* gpu/backend.cu, for core/context.c: at destroy (and before a device change) wait for the context's stream,
+ * give back its staging buffer and stream; its live device blocks stay valid (freed later on the freeing
+ * thread's stream). On a stream change, the new stream waits for the old and the context's live blocks will
+ * be freed on the new one. */
+void tp_cuda_context_release(tp_context *ctx);
+void tp_cuda_context_set_stream(tp_context *ctx, void *stream);
+#endif
+
 /* Host allocation that records TP_ERR_NOMEM in ctx on failure. Sizes are checked. */
+/* malloc for image-sized buffers: from 4 MiB up, 2 MiB-aligned and advised as transparent huge pages (as
+ * numpy does), so a fresh output costs one page fault per 2 MiB instead of one per 4 KiB. free() releases it. */
+void *tp_host_malloc(size_t bytes);
 void *tp_host_alloc(tp_context *ctx, int64_t count, size_t elem);
 void *tp_host_calloc(tp_context *ctx, int64_t count, size_t elem);
 
