@@ -12,7 +12,11 @@
  *    the inner axis and a run of output rows and keeps the 2r+1 input rows it needs in a ring of converted
  *    row segments, so each input row is converted once per task and read from cache thereafter.
  * The first pass reads the input dtype and converts on load (no img_as_float copy of the image).
- * Tasks split outputs only, so the result does not depend on the thread count.
+ * Tasks split outputs only, so the result does not depend on the thread count. A thread's tasks along a
+ * non-contiguous axis are whole bands of rows (column blocks vary fastest), so it first-touches the pages
+ * the following pass along the rows gives to the same thread; the output and the scratch image get the
+ * huge-page hint (docs/notes_cpu_perf.md: the 4 KiB page faults of a fresh 512 MiB output were a third
+ * of the time).
  */
 #include "cpu_ref/cpu_ops.h"
 #include "cpu_ref/convert.h"
@@ -34,6 +38,7 @@ typedef struct gauss_pass {
     int64_t r;
     tp_border mode;
     double cval;
+    void (*kern)(const double *const *row, int64_t n, const double *w, int64_t r, double *out); /* correlate */
 } gauss_pass;
 
 /* Four doubles; the compiler maps it to the widest vectors the target has (two SSE2 registers on
@@ -44,12 +49,14 @@ typedef double vd4u __attribute__((vector_size(32), aligned(8), may_alias));
 #define LOAD4(p) (*(const vd4u *)(p))
 #define STORE4(p, v) (*(vd4u *)(p) = (v))
 
-/* The correlation kernels, compiled for the baseline and, where GCC can dispatch at load time, for AVX2
- * and AVX-512 (wider vectors only: no FMA is emitted under -ffp-contract=off, so the bits are the same).
- * Not under ThreadSanitizer: the IFUNC resolver runs during relocation, before TSan's runtime exists. */
+/* The correlation kernels, compiled for the baseline and, where GCC can dispatch at load time, for AVX2,
+ * plus an AVX-512 kernel with 8-double vectors picked at run time (wider vectors only: no FMA is emitted
+ * under -ffp-contract=off, so the bits are the same). Not under ThreadSanitizer: the IFUNC resolver runs
+ * during relocation, before TSan's runtime exists. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&                      \
     !defined(__SANITIZE_THREAD__)
-#define TP_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TP_KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
+#define TP_KERNEL_AVX512 1
 #else
 #define TP_KERNEL_CLONES
 #endif
@@ -91,6 +98,62 @@ static void correlate(const double *const *row, int64_t n, const double *w, int6
     }
 }
 
+#ifdef TP_KERNEL_AVX512
+/* correlate with 512-bit vectors, for CPUs with AVX-512F: 32 outputs per step in four 8-double
+ * accumulators (the same per-output operation sequence, lane by lane, so the same bits). Where AVX-512
+ * runs on two full-width ports (Intel server cores) this does twice the lanes per instruction of the
+ * 256-bit clone; where 512-bit operations are split in two (AMD Zen 4) it is as fast. */
+typedef double vd8 __attribute__((vector_size(64)));
+typedef double vd8u __attribute__((vector_size(64), aligned(8), may_alias));
+#define LOAD8(p) (*(const vd8u *)(p))
+#define STORE8(p, v) (*(vd8u *)(p) = (v))
+__attribute__((target("avx512f"))) static void correlate_avx512(const double *const *row, int64_t n,
+                                                                  const double *w, int64_t r, double *out)
+{
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const double *c = row[0] + i;
+        vd8 a0 = LOAD8(c) * w[0], a1 = LOAD8(c + 8) * w[0], a2 = LOAD8(c + 16) * w[0], a3 = LOAD8(c + 24) * w[0];
+        for (int64_t j = r; j >= 1; j--) {
+            const double *lo = row[-j] + i, *hi = row[j] + i;
+            const double wj = w[j];
+            a0 += (LOAD8(lo) + LOAD8(hi)) * wj;
+            a1 += (LOAD8(lo + 8) + LOAD8(hi + 8)) * wj;
+            a2 += (LOAD8(lo + 16) + LOAD8(hi + 16)) * wj;
+            a3 += (LOAD8(lo + 24) + LOAD8(hi + 24)) * wj;
+        }
+        STORE8(out + i, a0);
+        STORE8(out + i + 8, a1);
+        STORE8(out + i + 16, a2);
+        STORE8(out + i + 24, a3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        vd8 a = LOAD8(row[0] + i) * w[0];
+        for (int64_t j = r; j >= 1; j--)
+            a += (LOAD8(row[-j] + i) + LOAD8(row[j] + i)) * w[j];
+        STORE8(out + i, a);
+    }
+    for (; i < n; i++) {
+        double o = row[0][i] * w[0];
+        for (int64_t j = r; j >= 1; j--)
+            o += (row[-j][i] + row[j][i]) * w[j];
+        out[i] = o;
+    }
+}
+#undef LOAD8
+#undef STORE8
+#endif
+
+/* The correlate of this CPU. */
+static void (*pick_correlate(void))(const double *const *, int64_t, const double *, int64_t, double *)
+{
+#ifdef TP_KERNEL_AVX512
+    if (__builtin_cpu_supports("avx512f"))
+        return correlate_avx512;
+#endif
+    return correlate;
+}
+
 /* Fill x[-r..-1] and x[n..n+r-1] from x[0..n) as scipy's NI_ExtendLine does. */
 static void extend_line(double *x, int64_t n, int64_t r, tp_border mode, double cval)
 {
@@ -125,9 +188,9 @@ static tp_status pass_lines(tp_context *ctx, const gauss_pass *p, const void *sr
             tp_float_conv_load(cv, src, l * len, 1, len, x);
             extend_line(x, len, r, p->mode, p->cval);
             if (out == TP_FLOAT64) { /* the line is buffered, so even in place the result can go straight out */
-                correlate(row, len, p->w, r, (double *)dst + l * len);
+                p->kern(row, len, p->w, r, (double *)dst + l * len);
             } else {
-                correlate(row, len, p->w, r, o);
+                p->kern(row, len, p->w, r, o);
                 tp_float_store(dst, out, l * len, o, len);
             }
         }
@@ -197,9 +260,9 @@ static void rows_task(const gauss_pass *p, const void *src, const tp_float_conv 
         }
         const int64_t at = (o * p->len + k) * p->inner + c0;
         if (out == TP_FLOAT64) {
-            correlate(rg->ptr + r, nc, p->w, r, (double *)dst + at);
+            p->kern(rg->ptr + r, nc, p->w, r, (double *)dst + at);
         } else {
-            correlate(rg->ptr + r, nc, p->w, r, rg->out);
+            p->kern(rg->ptr + r, nc, p->w, r, rg->out);
             tp_float_store(dst, out, at, rg->out, nc);
         }
     }
@@ -225,7 +288,9 @@ static tp_status pass_rows(tp_context *ctx, const gauss_pass *p, const void *src
         ring rg = {scratch + per * t, ptrs + nring * t, scratch + per * t + nring * COL_BLOCK};
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < ntasks; task++) {
-            int64_t kb = task % nkb, cb = task / nkb % ncb, o = task / nkb / ncb;
+            /* column blocks vary fastest: a thread's run of tasks covers whole bands of rows, so it first-touches
+             * (and keeps in its NUMA node) the pages of those rows, which the next pass along the rows reads */
+            int64_t cb = task % ncb, kb = task / ncb % nkb, o = task / ncb / nkb;
             int64_t k0 = kb * ROW_BLOCK, k1 = k0 + ROW_BLOCK < p->len ? k0 + ROW_BLOCK : p->len;
             int64_t c0 = cb * COL_BLOCK, nc = p->inner - c0 < COL_BLOCK ? p->inner - c0 : COL_BLOCK;
             rows_task(p, src, cv, dst, out, o, k0, k1, c0, nc, &rg);
@@ -279,7 +344,7 @@ static tp_status run_pass(tp_context *ctx, const tp_image *in, int axis, const d
                           tp_border mode, double cval, const void *src, const tp_float_conv *cv, void *dst,
                           tp_dtype out)
 {
-    gauss_pass p = {1, in->shape[axis], 1, w + r, r, mode, cval};
+    gauss_pass p = {1, in->shape[axis], 1, w + r, r, mode, cval, pick_correlate()};
     for (int a = 0; a < axis; a++)
         p.outer *= in->shape[a];
     for (int a = axis + 1; a < in->ndim; a++)
@@ -310,14 +375,18 @@ tp_status tp_cpu_gaussian(tp_context *ctx, const tp_call *c)
         return st;
     void *out = c->out->image.data;
     const int64_t count = tp_image_count(in);
+    tp_host_hugepage_hint(out, (size_t)count * tp_dtype_size(out_dt));
     if (pl.n == 0) { /* scipy: output[...] = input */
         tp_float_convert(&in_cv, in->data, count, out, out_dt, ctx->threads);
         return TP_OK;
     }
     int which[TP_MAX_DIMS];
     void *tmp = NULL;
-    if (assign_buffers(&pl, in->ndim - 1, which) && !(tmp = tp_host_alloc(ctx, count, tp_dtype_size(out_dt))))
-        return TP_ERR_NOMEM;
+    if (assign_buffers(&pl, in->ndim - 1, which)) {
+        if (!(tmp = tp_host_alloc(ctx, count, tp_dtype_size(out_dt))))
+            return TP_ERR_NOMEM;
+        tp_host_hugepage_hint(tmp, (size_t)count * tp_dtype_size(out_dt));
+    }
     const void *src = in->data;
     for (int i = 0; i < pl.n && !st; i++) {
         int64_t r = tp_gauss_radius(pl.sigma[i], truncate);

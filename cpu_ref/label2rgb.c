@@ -11,7 +11,15 @@
  *    final sum in float64.
  *  - bg_color None: background pixels show u itself.
  * Output: float64, the label's shape plus a last axis of 3. Pixels are independent, so threads cannot
- * change the result. */
+ * change the result.
+ *
+ * Speed (docs/notes_cpu_perf.md): labels within a small range (the usual case) get one table from value to
+ * colour index, built from the typed labels (no int64 copy, no per-pixel index array); each colour's
+ * colour * alpha (the whole output value without an image) is computed once, so a pixel is a table look-up
+ * and three stores, or, over a grey image, one underlay and three adds. The image goes through convert.h's
+ * img_as_float loaders, the same code img_as_float and gaussian use. Threads write contiguous runs of the
+ * output, so each first-touches its own pages, which get the huge-page hint. */
+#include "cpu_ref/convert.h"
 #include "cpu_ref/cpu_ops.h"
 
 #include <math.h>
@@ -31,66 +39,110 @@ static const double default_colors[10 * 3] = {
 
 typedef struct overlay {
     int64_t n;               /* pixels */
-    const uint8_t *cidx;     /* colour index per pixel, BG_INDEX for bg_label */
+    /* The colour index of pixel p: tab[label[p] - lo] (labels within a small range), else cidx[p]. */
+    const void *labels;
+    tp_dtype ltype;
+    int64_t lo;
+    const uint8_t *tab;
+    const uint8_t *cidx;
     const double *colors;    /* 3 per colour */
     double bg_color[3];
     bool bg_none;            /* bg_color None: background shows the underlay */
     double alpha, image_alpha, saturation;
     const tp_image *image;   /* NULL: no underlay */
+    tp_float_conv cv;        /* img_as_float of the image (cpu_ref/convert.h) */
     bool rgb;                /* the image has a channel axis of 3 */
     int64_t inner;           /* product of the image's axes after its channel axis */
+    double paint[256 * 3];   /* colour * alpha of each colour index, BG_INDEX included (paint_table) */
     double *out;
     int threads;
 } overlay;
 
 /* ---- colour index of each pixel ---- */
 
-static tp_status labels_as_i64(tp_context *ctx, const tp_image *lab, const int64_t **vals, int64_t **owned)
+/* The label dtypes, each with its C type: the passes over the labels are typed, no int64 copy. */
+#define TP_FOR_LABEL_TYPES(X)                                                                                      \
+    X(TP_BOOL, uint8_t)                                                                                            \
+    X(TP_UINT8, uint8_t)                                                                                           \
+    X(TP_INT8, int8_t)                                                                                             \
+    X(TP_UINT16, uint16_t)                                                                                         \
+    X(TP_INT16, int16_t)                                                                                           \
+    X(TP_UINT32, uint32_t)                                                                                         \
+    X(TP_INT32, int32_t)                                                                                           \
+    X(TP_INT64, int64_t)
+
+static bool label_dtype_ok(tp_dtype t)
 {
-    int64_t n = tp_image_count(lab);
-    *owned = NULL;
-    if (lab->dtype == TP_INT64) {
-        *vals = lab->data;
-        return TP_OK;
+    switch (t) {
+#define TP_OK_CASE(E, T) case E:
+        TP_FOR_LABEL_TYPES(TP_OK_CASE)
+#undef TP_OK_CASE
+        return true;
+    default: return false;
     }
-    int64_t *v = tp_host_alloc(ctx, n, sizeof(int64_t));
-    if (!v)
-        return TP_ERR_NOMEM;
-    switch (lab->dtype) {
-#define TP_CONV_CASE(E, T)                                                                                         \
-    case E: {                                                                                                      \
-        const T *s = lab->data;                                                                                    \
-        _Pragma("omp parallel for num_threads(ctx->threads) schedule(static)") for (int64_t i = 0; i < n; i++)     \
-            v[i] = (int64_t)s[i];                                                                                  \
-    } break;
-        TP_CONV_CASE(TP_BOOL, uint8_t)
-        TP_CONV_CASE(TP_UINT8, uint8_t)
-        TP_CONV_CASE(TP_INT8, int8_t)
-        TP_CONV_CASE(TP_UINT16, uint16_t)
-        TP_CONV_CASE(TP_INT16, int16_t)
-        TP_CONV_CASE(TP_UINT32, uint32_t)
-        TP_CONV_CASE(TP_INT32, int32_t)
-#undef TP_CONV_CASE
-    default:
-        free(v);
-        return tp_error(ctx, TP_ERR_DTYPE, "label2rgb: label: expected a bool or integer image, got %s",
-                        tp_dtype_name(lab->dtype));
-    }
-    *vals = v;
-    *owned = v;
-    return TP_OK;
 }
 
-/* Values within a small range: a table indexed by value. */
-static tp_status colour_index_dense(tp_context *ctx, const int64_t *v, int64_t n, int64_t lo, uint64_t range,
-                                    int64_t bg, int ncolors, uint8_t *cidx)
+/* lo, hi of the labels (compared in their own type, which vectorises; widened once at the end). */
+static void label_range(const tp_image *lab, int threads, int64_t *lo_out, int64_t *hi_out)
 {
+    const int64_t n = tp_image_count(lab);
+    *lo_out = *hi_out = 0;
+    if (n == 0)
+        return;
+    switch (lab->dtype) {
+#define TP_RANGE_CASE(E, T)                                                                                        \
+    case E: {                                                                                                      \
+        const T *v = lab->data;                                                                                    \
+        T lo = v[0], hi = v[0];                                                                                    \
+        _Pragma("omp parallel for num_threads(threads) schedule(static) reduction(min : lo) reduction(max : hi)")  \
+        for (int64_t i = 0; i < n; i++) {                                                                          \
+            lo = v[i] < lo ? v[i] : lo;                                                                            \
+            hi = v[i] > hi ? v[i] : hi;                                                                            \
+        }                                                                                                          \
+        *lo_out = (int64_t)lo;                                                                                     \
+        *hi_out = (int64_t)hi;                                                                                     \
+    } break;
+        TP_FOR_LABEL_TYPES(TP_RANGE_CASE)
+#undef TP_RANGE_CASE
+    default: break;
+    }
+}
+
+/* Values within a small range: a table indexed by value - lo, holding each value's colour index. */
+static tp_status colour_table_dense(tp_context *ctx, const tp_image *lab, int64_t lo, uint64_t range, int64_t bg,
+                                    int ncolors, uint8_t **tab_out)
+{
+    const int64_t n = tp_image_count(lab);
     uint8_t *tab = tp_host_calloc(ctx, (int64_t)range, 1);
     if (!tab)
         return TP_ERR_NOMEM;
-#pragma omp parallel for num_threads(ctx->threads) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        __atomic_store_n(&tab[(uint64_t)v[i] - (uint64_t)lo], 1, __ATOMIC_RELAXED); /* all threads store 1 */
+    *tab_out = tab;
+    if (n == 0)
+        return TP_OK;
+    /* Mark the values present. Every thread stores 1, and only where it reads 0: the line of the background
+     * value is read by all threads but written once, not bounced between their caches on every pixel. */
+    switch (lab->dtype) {
+#define TP_MARK_CASE(E, T)                                                                                         \
+    case E: {                                                                                                      \
+        const T *v = lab->data;                                                                                    \
+        _Pragma("omp parallel num_threads(ctx->threads)") {                                                         \
+            T prev = v[0]; /* runs of one label are common: look each run's value up once */                      \
+            bool first = true;                                                                                     \
+            _Pragma("omp for schedule(static)") for (int64_t i = 0; i < n; i++) {                                 \
+                if (!first && v[i] == prev)                                                                        \
+                    continue;                                                                                      \
+                first = false;                                                                                     \
+                prev = v[i];                                                                                       \
+                uint8_t *t = &tab[(uint64_t)(int64_t)v[i] - (uint64_t)lo];                                        \
+                if (!__atomic_load_n(t, __ATOMIC_RELAXED))                                                         \
+                    __atomic_store_n(t, 1, __ATOMIC_RELAXED);                                                      \
+            }                                                                                                      \
+        }                                                                                                          \
+    } break;
+        TP_FOR_LABEL_TYPES(TP_MARK_CASE)
+#undef TP_MARK_CASE
+    default: break;
+    }
     int64_t rank = 0;
     for (uint64_t k = 0; k < range; k++) {
         if (!tab[k])
@@ -100,10 +152,6 @@ static tp_status colour_index_dense(tp_context *ctx, const int64_t *v, int64_t n
         else
             tab[k] = (uint8_t)(rank++ % ncolors);
     }
-#pragma omp parallel for num_threads(ctx->threads) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        cidx[i] = tab[(uint64_t)v[i] - (uint64_t)lo];
-    free(tab);
     return TP_OK;
 }
 
@@ -113,13 +161,29 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Values spread widely: the sorted distinct values and a binary search per pixel (np.unique's ranks). */
-static tp_status colour_index_sparse(tp_context *ctx, const int64_t *v, int64_t n, int64_t bg, int ncolors,
-                                     uint8_t *cidx)
+/* Values spread widely: the labels as int64, their sorted distinct values and a binary search per pixel
+ * (np.unique's ranks) into a colour index per pixel. */
+static tp_status colour_index_sparse(tp_context *ctx, const tp_image *lab, int64_t bg, int ncolors, uint8_t *cidx)
 {
+    const int64_t n = tp_image_count(lab);
+    int64_t *v = tp_host_alloc(ctx, n, sizeof(int64_t));
     int64_t *u = tp_host_alloc(ctx, n, sizeof(int64_t));
-    if (!u)
+    if (!v || !u) {
+        free(v);
+        free(u);
         return TP_ERR_NOMEM;
+    }
+    switch (lab->dtype) {
+#define TP_CONV_CASE(E, T)                                                                                         \
+    case E: {                                                                                                      \
+        const T *s = lab->data;                                                                                    \
+        _Pragma("omp parallel for num_threads(ctx->threads) schedule(static)") for (int64_t i = 0; i < n; i++)     \
+            v[i] = (int64_t)s[i];                                                                                  \
+    } break;
+        TP_FOR_LABEL_TYPES(TP_CONV_CASE)
+#undef TP_CONV_CASE
+    default: break;
+    }
     memcpy(u, v, (size_t)n * sizeof *u);
     qsort(u, (size_t)n, sizeof *u, cmp_i64);
     int64_t k = 0;
@@ -142,103 +206,71 @@ static tp_status colour_index_sparse(tp_context *ctx, const int64_t *v, int64_t 
         cidx[i] = v[i] == bg ? BG_INDEX : (uint8_t)(r % ncolors);
     }
     free(u);
+    free(v);
     return TP_OK;
 }
 
-static tp_status colour_indices(tp_context *ctx, const tp_image *lab, int64_t bg, int ncolors, uint8_t *cidx)
+/* Colour indices of pixels p0 .. p0+np-1 into dst. */
+static void chunk_cidx(const overlay *o, int64_t p0, int64_t np, uint8_t *restrict dst)
 {
-    const int64_t n = tp_image_count(lab);
-    const int64_t *v;
-    int64_t *owned;
-    tp_status st = labels_as_i64(ctx, lab, &v, &owned);
-    if (st)
-        return st;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-#pragma omp parallel for num_threads(ctx->threads) schedule(static) reduction(min : lo) reduction(max : hi)
-    for (int64_t i = 0; i < n; i++) {
-        lo = v[i] < lo ? v[i] : lo;
-        hi = v[i] > hi ? v[i] : hi;
+    if (o->cidx) {
+        memcpy(dst, o->cidx + p0, (size_t)np);
+        return;
     }
-    uint64_t range = (uint64_t)hi - (uint64_t)lo + 1; /* 0 when the values span all of int64 */
-    uint64_t dense_limit = (uint64_t)(n < (INT64_C(1) << 20) ? (INT64_C(1) << 20) : 2 * n);
-    if (range != 0 && range <= dense_limit)
-        st = colour_index_dense(ctx, v, n, lo, range, bg, ncolors, cidx);
-    else
-        st = colour_index_sparse(ctx, v, n, bg, ncolors, cidx);
-    free(owned);
-    return st;
+    const uint8_t *tab = o->tab;
+    const uint64_t lo = (uint64_t)o->lo;
+    switch (o->ltype) {
+#define TP_GATHER_CASE(E, T)                                                                                       \
+    case E: {                                                                                                      \
+        const T *v = (const T *)o->labels + p0;                                                                    \
+        for (int64_t k = 0; k < np; k++)                                                                           \
+            dst[k] = tab[(uint64_t)(int64_t)v[k] - lo];                                                            \
+    } break;
+        TP_FOR_LABEL_TYPES(TP_GATHER_CASE)
+#undef TP_GATHER_CASE
+    default: break;
+    }
 }
 
 /* ---- the underlay ---- */
 
-/* img_as_float's scale of an integer dtype (x * (1 / max)); signed values then clip at -1. */
-static double int_scale(tp_dtype t)
-{
-    switch (t) {
-    case TP_UINT8: return 1.0 / 255;
-    case TP_INT8: return 1.0 / 127;
-    case TP_UINT16: return 1.0 / 65535;
-    case TP_INT16: return 1.0 / 32767;
-    case TP_UINT32: return 1.0 / 4294967295.0;
-    case TP_INT32: return 1.0 / 2147483647.0;
-    case TP_INT64: return 1.0 / 9223372036854775807.0;
-    default: return 1.0;
-    }
-}
-
-static int64_t elem_index(const overlay *o, int64_t p, int ch)
-{
-    if (!o->rgb)
-        return p;
-    if (o->inner == 1)
-        return p * 3 + ch;
-    return ((p / o->inner) * 3 + ch) * o->inner + p % o->inner;
-}
-
-/* Channel ch of pixels p0 .. p0+np-1 as float64, as img_as_float converts them, into dst[3k]. */
-static void load_f64(const overlay *o, int ch, int64_t p0, int64_t np, double *dst)
-{
-    const tp_image *im = o->image;
-    const double scale = int_scale(im->dtype);
-    const bool is_signed = tp_dtype_is_signed(im->dtype) && !tp_dtype_is_float(im->dtype);
-    switch (im->dtype) {
-#define TP_LOAD_CASE(E, T, CONV)                                                                                   \
-    case E: {                                                                                                      \
-        const T *s = im->data;                                                                                     \
-        for (int64_t k = 0; k < np; k++) {                                                                         \
-            double x = CONV(s[elem_index(o, p0 + k, ch)]);                                                         \
-            dst[3 * k] = is_signed && x < -1.0 ? -1.0 : x;                                                         \
+/* Channel ch of pixels p0 .. p0+np-1 into dst[0..np): elements (p * 3 + ch) for a channel-last image,
+ * runs of the channel's plane otherwise. */
+#define TP_DEFINE_CHANNEL_LOAD(S, T, LOAD)                                                                         \
+    static void channel_##S(const overlay *o, int ch, int64_t p0, int64_t np, T *dst)                              \
+    {                                                                                                              \
+        const void *base = o->image->data;                                                                         \
+        if (!o->rgb) {                                                                                             \
+            LOAD(base, p0, 1, np, dst);                                                                            \
+        } else if (o->inner == 1) {                                                                                \
+            LOAD(base, p0 * 3 + ch, 3, np, dst);                                                                   \
+        } else {                                                                                                   \
+            for (int64_t k = 0; k < np;) { /* a run stays within one plane of the channel */                       \
+                const int64_t p = p0 + k, q = p / o->inner, r = p % o->inner;                                      \
+                const int64_t m = o->inner - r < np - k ? o->inner - r : np - k;                                   \
+                LOAD(base, (q * 3 + ch) * o->inner + r, 1, m, dst + k);                                            \
+                k += m;                                                                                            \
+            }                                                                                                      \
         }                                                                                                          \
-    } break;
-#define TP_SCALED(e) ((double)(e) * scale)
-#define TP_PLAIN(e) ((double)(e))
-        TP_LOAD_CASE(TP_BOOL, uint8_t, TP_PLAIN)
-        TP_LOAD_CASE(TP_UINT8, uint8_t, TP_SCALED)
-        TP_LOAD_CASE(TP_INT8, int8_t, TP_SCALED)
-        TP_LOAD_CASE(TP_UINT16, uint16_t, TP_SCALED)
-        TP_LOAD_CASE(TP_INT16, int16_t, TP_SCALED)
-        TP_LOAD_CASE(TP_UINT32, uint32_t, TP_SCALED)
-        TP_LOAD_CASE(TP_INT32, int32_t, TP_SCALED)
-        TP_LOAD_CASE(TP_INT64, int64_t, TP_SCALED)
-        TP_LOAD_CASE(TP_FLOAT64, double, TP_PLAIN)
-#undef TP_LOAD_CASE
-#undef TP_SCALED
-#undef TP_PLAIN
-    default:
-        break;
     }
-}
-
-static void load_f32(const overlay *o, int ch, int64_t p0, int64_t np, float *dst)
-{
-    const float *s = o->image->data;
-    for (int64_t k = 0; k < np; k++)
-        dst[3 * k] = s[elem_index(o, p0 + k, ch)];
-}
+/* float64 underlay: img_as_float of any non-float32 dtype, by convert.h's rules */
+#define TP_LOAD_F64(base, first, stride, n, dst) tp_float_conv_load(&o->cv, base, first, stride, n, dst)
+/* float32 underlay: img_as_float keeps float32 as it is */
+#define TP_LOAD_F32(base, first, stride, n, dst)                                                                   \
+    do {                                                                                                           \
+        const float *s_ = (const float *)(base) + (first);                                                         \
+        for (int64_t i_ = 0; i_ < (n); i_++)                                                                       \
+            (dst)[i_] = s_[i_ * (stride)];                                                                         \
+    } while (0)
+TP_DEFINE_CHANNEL_LOAD(f64, double, TP_LOAD_F64)
+TP_DEFINE_CHANNEL_LOAD(f32, float, TP_LOAD_F32)
+#undef TP_DEFINE_CHANNEL_LOAD
+#undef TP_LOAD_F64
+#undef TP_LOAD_F32
 
 /* The per-pixel colour maths in the image's float type T (float for float32 images, else double), with
  * numpy's operation order: rgb2hsv, S *= saturation, hsv2rgb (skimage.color.colorconv), then the image
- * alpha, then the blend. */
+ * alpha, then the blend. u holds the chunk's channels as three planes of CHUNK values. */
 #define TP_DEFINE_OVERLAY(T, S, FLOOR, FMOD)                                                                       \
     static T remainder1_##S(T a) /* numpy's a % 1.0 */                                                              \
     {                                                                                                              \
@@ -254,6 +286,10 @@ static void load_f32(const overlay *o, int ch, int64_t p0, int64_t np, float *ds
     static void desaturate_##S(T *px, T saturation)                                                                \
     {                                                                                                              \
         T r = px[0], g = px[1], b = px[2];                                                                         \
+        if (isnan(r) || isnan(g) || isnan(b)) { /* NaN max and ptp: rgb2hsv zeroes V and S, the pixel is black */  \
+            px[0] = px[1] = px[2] = (T)0;                                                                          \
+            return;                                                                                                \
+        }                                                                                                          \
         T v = r > g ? r : g;                                                                                       \
         v = v > b ? v : b;                                                                                         \
         T mn = r < g ? r : g;                                                                                      \
@@ -270,6 +306,10 @@ static void load_f32(const overlay *o, int ch, int64_t p0, int64_t np, float *ds
             else                                                                                                   \
                 h0 = (g - b) / delta;                                                                              \
             h = remainder1_##S(h0 / (T)6);                                                                         \
+            if (isnan(h)) /* inf / inf, inf - inf: rgb2hsv zeroes the NaNs of H and S */                           \
+                h = 0;                                                                                             \
+            if (isnan(s))                                                                                          \
+                s = 0;                                                                                             \
         }                                                                                                          \
         s *= saturation;                                                                                           \
         T hi = FLOOR(h * (T)6);                                                                                    \
@@ -286,25 +326,38 @@ static void load_f32(const overlay *o, int ch, int64_t p0, int64_t np, float *ds
         default: px[0] = v, px[1] = p, px[2] = q; break;                                                           \
         }                                                                                                          \
     }                                                                                                              \
-    static void blend_chunk_##S(const overlay *o, int64_t p0, int64_t np, T *u)                                    \
+    static void blend_chunk_##S(const overlay *o, int64_t p0, int64_t np, const uint8_t *cidx, T *u)               \
     {                                                                                                              \
         for (int ch = 0; ch < (o->rgb ? 3 : 1); ch++)                                                              \
-            load_##S(o, ch, p0, np, u + ch);                                                                       \
+            channel_##S(o, ch, p0, np, u + ch * CHUNK);                                                            \
         const T ia = (T)o->image_alpha, one_m_ia = (T)(1.0 - o->image_alpha), sat = (T)o->saturation;             \
         const T one_m_alpha = (T)(1.0 - o->alpha);                                                                 \
+        const double *restrict ca = o->paint; /* colour * alpha of each index */                                   \
+        const bool bg_none = o->bg_none;                                                                           \
+        double *restrict dst = o->out + 3 * p0;                                                                    \
+        if (!o->rgb) { /* grey: the three channels are one value, so one underlay per pixel */                    \
+            for (int64_t k = 0; k < np; k++) {                                                                     \
+                const T under = u[k] * ia + one_m_ia;                                                              \
+                const uint8_t ci = cidx[k];                                                                        \
+                if (bg_none && ci == BG_INDEX) {                                                                   \
+                    dst[3 * k] = dst[3 * k + 1] = dst[3 * k + 2] = (double)under;                                  \
+                } else {                                                                                           \
+                    const double w = (double)(T)(under * one_m_alpha);                                             \
+                    dst[3 * k] = ca[3 * ci] + w;                                                                   \
+                    dst[3 * k + 1] = ca[3 * ci + 1] + w;                                                           \
+                    dst[3 * k + 2] = ca[3 * ci + 2] + w;                                                           \
+                }                                                                                                  \
+            }                                                                                                      \
+            return;                                                                                                \
+        }                                                                                                          \
         for (int64_t k = 0; k < np; k++) {                                                                         \
-            T *px = u + 3 * k;                                                                                     \
-            if (o->rgb)                                                                                            \
-                desaturate_##S(px, sat);                                                                           \
-            else                                                                                                   \
-                px[1] = px[2] = px[0];                                                                             \
-            uint8_t ci = o->cidx[p0 + k];                                                                          \
-            const double *col = ci == BG_INDEX ? o->bg_color : o->colors + 3 * ci;                                 \
-            double *dst = o->out + 3 * (p0 + k);                                                                   \
+            T px[3] = {u[k], u[CHUNK + k], u[2 * CHUNK + k]};                                                      \
+            desaturate_##S(px, sat);                                                                               \
+            const uint8_t ci = cidx[k];                                                                            \
             for (int c = 0; c < 3; c++) {                                                                          \
-                T under = px[c] * ia + one_m_ia;                                                                   \
-                dst[c] = ci == BG_INDEX && o->bg_none ? (double)under                                              \
-                                                      : col[c] * o->alpha + (double)(T)(under * one_m_alpha);      \
+                const T under = px[c] * ia + one_m_ia;                                                             \
+                dst[3 * k + c] = bg_none && ci == BG_INDEX ? (double)under                                         \
+                                                           : ca[3 * ci + c] + (double)(T)(under * one_m_alpha);    \
             }                                                                                                      \
         }                                                                                                          \
     }
@@ -313,19 +366,37 @@ TP_DEFINE_OVERLAY(double, f64, floor, fmod)
 TP_DEFINE_OVERLAY(float, f32, floorf, fmodf)
 #undef TP_DEFINE_OVERLAY
 
-/* No image: alpha is 1 and the underlay is zeros (numpy still computes colour * 1 + 0 * 0). */
-static void paint_chunk(const overlay *o, int64_t p0, int64_t np)
+/* The colour part of each colour index (BG_INDEX included), computed once per call as numpy computes it
+ * per pixel: colour * alpha. No image: alpha is 1 and the underlay is zeros, so numpy's colour * 1 + 0 * 0
+ * is the whole output value (0, the underlay, for the background with bg_color None). */
+static void paint_table(overlay *o, int ncolors)
 {
     const double one = 1.0, zero_times = 0.0 * (1.0 - 1.0);
+    for (int i = 0; i < 256; i++)
+        for (int c = 0; c < 3; c++) {
+            const double *col = i == BG_INDEX ? o->bg_color : i < ncolors ? o->colors + 3 * i : NULL;
+            double v = 0.0;
+            if (col && o->image)
+                v = col[c] * o->alpha;
+            else if (col && !(i == BG_INDEX && o->bg_none))
+                v = col[c] * one + zero_times;
+            o->paint[3 * i + c] = v;
+        }
+}
+
+static void paint_chunk(const overlay *o, int64_t p0, int64_t np, const uint8_t *cidx)
+{
+    const double *restrict tab = o->paint;
+    double *restrict dst = o->out + 3 * p0;
     for (int64_t k = 0; k < np; k++) {
-        uint8_t ci = o->cidx[p0 + k];
-        const double *col = ci == BG_INDEX ? o->bg_color : o->colors + 3 * ci;
-        double *dst = o->out + 3 * (p0 + k);
-        for (int c = 0; c < 3; c++)
-            dst[c] = ci == BG_INDEX && o->bg_none ? 0.0 : col[c] * one + zero_times;
+        const double *col = tab + 3 * cidx[k];
+        dst[3 * k] = col[0];
+        dst[3 * k + 1] = col[1];
+        dst[3 * k + 2] = col[2];
     }
 }
 
+/* Pixels are split in static contiguous runs, so each thread first-touches the output pages it writes. */
 static void paint(const overlay *o)
 {
     const int64_t nchunks = (o->n + CHUNK - 1) / CHUNK;
@@ -333,14 +404,16 @@ static void paint(const overlay *o)
 #pragma omp parallel for num_threads(o->threads) schedule(static)
     for (int64_t b = 0; b < nchunks; b++) {
         int64_t p0 = b * CHUNK, np = o->n - p0 < CHUNK ? o->n - p0 : CHUNK;
+        uint8_t cidx[CHUNK];
+        chunk_cidx(o, p0, np, cidx);
         if (!o->image) {
-            paint_chunk(o, p0, np);
+            paint_chunk(o, p0, np, cidx);
         } else if (f32) {
             float u[3 * CHUNK];
-            blend_chunk_f32(o, p0, np, u);
+            blend_chunk_f32(o, p0, np, cidx, u);
         } else {
             double u[3 * CHUNK];
-            blend_chunk_f64(o, p0, np, u);
+            blend_chunk_f64(o, p0, np, cidx, u);
         }
     }
 }
@@ -387,20 +460,41 @@ tp_status tp_cpu_label2rgb(tp_context *ctx, const tp_call *c)
     if (lab->ndim + 1 > TP_MAX_DIMS)
         return tp_error(ctx, TP_ERR_SHAPE, "label2rgb: label: expected at most %d axes, got %d", TP_MAX_DIMS - 1,
                         lab->ndim);
+    if (!label_dtype_ok(lab->dtype))
+        return tp_error(ctx, TP_ERR_DTYPE, "label2rgb: label: expected a bool or integer image, got %s",
+                        tp_dtype_name(lab->dtype));
+    if (im)
+        o.cv = tp_float_conv_make(im->dtype, 0);
     int64_t shape[TP_MAX_DIMS];
     memcpy(shape, lab->shape, sizeof(int64_t) * (size_t)lab->ndim);
     shape[lab->ndim] = 3;
-    uint8_t *cidx = tp_host_alloc(ctx, o.n, 1);
-    if (!cidx)
-        return TP_ERR_NOMEM;
-    st = colour_indices(ctx, lab, tp_arg_i64(c, "bg_label"), ncolors, cidx);
+    const int64_t bg = tp_arg_i64(c, "bg_label");
+    int64_t lo, hi;
+    label_range(lab, o.threads, &lo, &hi);
+    const uint64_t range = (uint64_t)hi - (uint64_t)lo + 1; /* 0 when the values span all of int64 */
+    const uint64_t dense_limit = (uint64_t)(o.n < (INT64_C(1) << 20) ? (INT64_C(1) << 20) : 2 * o.n);
+    uint8_t *tab = NULL, *cidx = NULL;
+    if (range != 0 && range <= dense_limit) {
+        st = colour_table_dense(ctx, lab, lo, range, bg, ncolors, &tab);
+    } else if (!(cidx = tp_host_alloc(ctx, o.n, 1))) {
+        st = TP_ERR_NOMEM;
+    } else {
+        st = colour_index_sparse(ctx, lab, bg, ncolors, cidx);
+    }
     if (!st)
         st = tp_out_image(ctx, c, TP_FLOAT64, lab->ndim + 1, shape, lab->ndim);
     if (!st) {
+        o.labels = lab->data;
+        o.ltype = lab->dtype;
+        o.lo = lo;
+        o.tab = tab;
         o.cidx = cidx;
         o.out = c->out->image.data;
+        tp_host_hugepage_hint(o.out, (size_t)o.n * 3 * sizeof(double));
+        paint_table(&o, ncolors);
         paint(&o);
     }
+    free(tab);
     free(cidx);
     return st;
 }
