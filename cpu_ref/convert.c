@@ -7,9 +7,6 @@
 #include "twinpix/internal.h"
 
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 tp_float_conv tp_float_conv_make(tp_dtype src, int preserve_range)
 {
@@ -102,19 +99,6 @@ void tp_float_store(void *base, tp_dtype out, int64_t first, const double *src, 
         memmove((double *)base + first, src, (size_t)n * sizeof(double));
 }
 
-void tp_host_hugepage_hint(void *p, size_t bytes)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (!p || bytes < TP_HUGEPAGE_HINT_MIN)
-        return;
-    const uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-    (void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure (no THP) changes nothing */
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 void tp_float_convert(const tp_float_conv *cv, const void *src, int64_t count, void *dst, tp_dtype out, int threads)
 {
     enum { CHUNK = 1 << 16 }; /* elements per task: large enough to amortise the dispatch */
@@ -122,7 +106,6 @@ void tp_float_convert(const tp_float_conv *cv, const void *src, int64_t count, v
     const size_t esize = tp_dtype_size(cv->src);
     const int copy = cv->scale == 1.0 && !cv->clamp && tp_dtype_size(out) == esize &&
                      (cv->src == TP_FLOAT32 || cv->src == TP_FLOAT64) && (cv->src == out);
-    tp_host_hugepage_hint(dst, (size_t)count * tp_dtype_size(out));
     /* Each task writes its own pages first, so the page faults of a fresh output are spread over threads. */
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t c = 0; c < nchunks; c++) {

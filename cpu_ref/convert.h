@@ -79,16 +79,8 @@ void tp_float_store(void *base, tp_dtype out, int64_t first, const double *src, 
 
 /* Convert a whole contiguous host image into a contiguous buffer of dtype `out` (float32 or float64),
  * in parallel over `threads` OpenMP threads; element-wise, so the result does not depend on them. A float
- * source of the output's dtype is copied. dst gets tp_host_hugepage_hint. */
+ * source of the output's dtype is copied. */
 void tp_float_convert(const tp_float_conv *cv, const void *src, int64_t count, void *dst, tp_dtype out, int threads);
-
-/* Ask the kernel for transparent huge pages behind a freshly allocated, not yet written host buffer of at
- * least TP_HUGEPAGE_HINT_MIN bytes (madvise(MADV_HUGEPAGE) on the pages it covers; nothing elsewhere or
- * below the size). Its first touch then costs one fault per 2 MiB instead of one per 4 KiB, which is most
- * of the time of a memory-bound op writing a large fresh output. numpy does the same for its arrays of
- * 4 MiB and more, so scikit-image is measured with it. Contents are unchanged; purely a hint. */
-#define TP_HUGEPAGE_HINT_MIN ((size_t)4 << 20)
-void tp_host_hugepage_hint(void *p, size_t bytes);
 
 #ifdef __cplusplus
 }

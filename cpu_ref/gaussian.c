@@ -14,9 +14,9 @@
  * The first pass reads the input dtype and converts on load (no img_as_float copy of the image).
  * Tasks split outputs only, so the result does not depend on the thread count. A thread's tasks along a
  * non-contiguous axis are whole bands of rows (column blocks vary fastest), so it first-touches the pages
- * the following pass along the rows gives to the same thread; the output and the scratch image get the
- * huge-page hint (docs/notes_cpu_perf.md: the 4 KiB page faults of a fresh 512 MiB output were a third
- * of the time).
+ * the following pass along the rows gives to the same thread; the output and the scratch image come in
+ * huge pages from tp_host_malloc (docs/notes_cpu_perf.md: the 4 KiB page faults of a fresh 512 MiB output
+ * were a third of the time).
  */
 #include "cpu_ref/cpu_ops.h"
 #include "cpu_ref/convert.h"
@@ -375,7 +375,6 @@ tp_status tp_cpu_gaussian(tp_context *ctx, const tp_call *c)
         return st;
     void *out = c->out->image.data;
     const int64_t count = tp_image_count(in);
-    tp_host_hugepage_hint(out, (size_t)count * tp_dtype_size(out_dt));
     if (pl.n == 0) { /* scipy: output[...] = input */
         tp_float_convert(&in_cv, in->data, count, out, out_dt, ctx->threads);
         return TP_OK;
@@ -385,7 +384,6 @@ tp_status tp_cpu_gaussian(tp_context *ctx, const tp_call *c)
     if (assign_buffers(&pl, in->ndim - 1, which)) {
         if (!(tmp = tp_host_alloc(ctx, count, tp_dtype_size(out_dt))))
             return TP_ERR_NOMEM;
-        tp_host_hugepage_hint(tmp, (size_t)count * tp_dtype_size(out_dt));
     }
     const void *src = in->data;
     for (int i = 0; i < pl.n && !st; i++) {

@@ -18,7 +18,7 @@
  * colour * alpha (the whole output value without an image) is computed once, so a pixel is a table look-up
  * and three stores, or, over a grey image, one underlay and three adds. The image goes through convert.h's
  * img_as_float loaders, the same code img_as_float and gaussian use. Threads write contiguous runs of the
- * output, so each first-touches its own pages, which get the huge-page hint. */
+ * output, so each first-touches its own pages (huge pages, from tp_host_malloc). */
 #include "cpu_ref/convert.h"
 #include "cpu_ref/cpu_ops.h"
 
@@ -490,7 +490,6 @@ tp_status tp_cpu_label2rgb(tp_context *ctx, const tp_call *c)
         o.tab = tab;
         o.cidx = cidx;
         o.out = c->out->image.data;
-        tp_host_hugepage_hint(o.out, (size_t)o.n * 3 * sizeof(double));
         paint_table(&o, ncolors);
         paint(&o);
     }

@@ -106,7 +106,6 @@ tp_status tp_cpu_threshold(tp_context *ctx, const tp_call *c)
         return st;
     const int64_t n = tp_image_count(in), nblocks = (n + BLOCK - 1) / BLOCK;
     uint8_t *o = c->out->image.data;
-    tp_host_hugepage_hint(o, (size_t)n);
     int none = 0, all = 0;
     int64_t k = 0;
     float kf = 0.0f;
