@@ -719,29 +719,38 @@ static tp_status finish(tp_context *ctx, const finish_args &a)
     return TP_OK;
 }
 
-/* 8- and 16-bit integers: the whole dtype range, no range pass, no host round trip. */
-template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_image *in, double *out)
-{
-    const int64_t n = tp_image_count(in), nbins = (int64_t)1 << (8 * sizeof(T)), base = type_min<T>();
-    tpc::scratch sc;
+/* The per-bin arrays every path hands to otsu_finish: the counts and its four scratch columns. */
+struct bin_arrays {
     unsigned long long *counts = nullptr;
     double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
-    for (int carve = 0; carve < 2; carve++) {
+    void take(tpc::scratch &sc, int64_t nbins)
+    {
         counts = sc.take<unsigned long long>((size_t)nbins);
         w1 = sc.take<double>((size_t)nbins);
         s1 = sc.take<double>((size_t)nbins);
         w2 = sc.take<double>((size_t)nbins);
         s2 = sc.take<double>((size_t)nbins);
+    }
+};
+
+/* 8- and 16-bit integers: the whole dtype range, no range pass, no host round trip. */
+template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_image *in, double *out)
+{
+    const int64_t n = tp_image_count(in), nbins = (int64_t)1 << (8 * sizeof(T)), base = type_min<T>();
+    tpc::scratch sc;
+    bin_arrays b;
+    for (int carve = 0; carve < 2; carve++) {
+        b.take(sc, nbins);
         tp_status st;
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
     }
     tp_status st = count<T, bin_offset<T>>(ctx, (const T *)in->data, n, bin_offset<T>{base}, nbins, nullptr, nullptr,
-                                           counts);
+                                           b.counts);
     if (st)
         return st;
-    finish_args a{counts, nbins, 1, base, C_INT, nullptr, nullptr, exact_sums(n, base, base + nbins - 1),
-                  w1, s1, w2, s2, in->data, (int)in->dtype, out, nullptr, nullptr};
+    finish_args a{b.counts, nbins, 1, base, C_INT, nullptr, nullptr, exact_sums(n, base, base + nbins - 1),
+                  b.w1, b.s1, b.w2, b.s2, in->data, (int)in->dtype, out, nullptr, nullptr};
     return finish(ctx, a);
 }
 
@@ -793,9 +802,9 @@ static tp_status otsu_int_sparse(tp_context *ctx, const T *x, int64_t n, int64_t
     const unsigned long long span = (unsigned long long)hi - (unsigned long long)lo; /* > 0 */
     const int end_bit = 64 - __builtin_clzll(span); /* the keys are < 2^end_bit: sort only those bits */
     tpc::scratch sc;
-    unsigned long long *keys = nullptr, *sorted = nullptr, *counts = nullptr;
+    unsigned long long *keys = nullptr, *sorted = nullptr;
     long long *nuniq = nullptr;
-    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    bin_arrays b; /* one bin per pixel: the most distinct values there can be */
     void *tmp = nullptr;
     size_t sort_bytes = 0, uniq_bytes = 0;
     TP_CUDA_CHECK(ctx, cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, keys, sorted, n, 0, end_bit, s));
@@ -804,12 +813,8 @@ static tp_status otsu_int_sparse(tp_context *ctx, const T *x, int64_t n, int64_t
     for (int carve = 0; carve < 2; carve++) {
         keys = sc.take<unsigned long long>((size_t)n); /* the keys, then the distinct keys */
         sorted = sc.take<unsigned long long>((size_t)n);
-        counts = sc.take<unsigned long long>((size_t)n);
         nuniq = sc.take<long long>(1);
-        w1 = sc.take<double>((size_t)n);
-        s1 = sc.take<double>((size_t)n);
-        w2 = sc.take<double>((size_t)n);
-        s2 = sc.take<double>((size_t)n);
+        b.take(sc, n);
         tmp = sc.take<char>(tmp_bytes);
         tp_status st;
         if (carve == 0 && (st = sc.alloc(ctx)))
@@ -822,9 +827,9 @@ static tp_status otsu_int_sparse(tp_context *ctx, const T *x, int64_t n, int64_t
     TP_CUDA_CHECK(ctx, cub::DeviceRadixSort::SortKeys(tmp, bytes, keys, sorted, n, 0, end_bit, s));
     bytes = uniq_bytes;
     TP_CUDA_CHECK(ctx, cub::DeviceSelect::Unique(tmp, bytes, sorted, keys, nuniq, n, s));
-    sparse_counts<<<blocks, kThreads, 0, s>>>(sorted, n, keys, nuniq, counts);
+    sparse_counts<<<blocks, kThreads, 0, s>>>(sorted, n, keys, nuniq, b.counts);
     TP_CUDA_LAUNCHED(ctx);
-    finish_args a{counts, n, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), w1, s1, w2, s2, in->data,
+    finish_args a{b.counts, n, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), b.w1, b.s1, b.w2, b.s2, in->data,
                   (int)in->dtype, out, keys, nuniq};
     return finish(ctx, a);
 }
@@ -864,23 +869,18 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
     if (nbins == 0)
         return otsu_int_sparse<T>(ctx, (const T *)in->data, n, lo, hi, in, out);
     tpc::scratch sc;
-    unsigned long long *counts = nullptr;
-    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    bin_arrays b;
     for (int carve = 0; carve < 2; carve++) {
-        counts = sc.take<unsigned long long>((size_t)nbins);
-        w1 = sc.take<double>((size_t)nbins);
-        s1 = sc.take<double>((size_t)nbins);
-        w2 = sc.take<double>((size_t)nbins);
-        s2 = sc.take<double>((size_t)nbins);
+        b.take(sc, nbins);
         tp_status st;
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
     }
     tp_status st = count<T, bin_offset<T>>(ctx, (const T *)in->data, n, bin_offset<T>{lo}, nbins, nullptr, nullptr,
-                                           counts);
+                                           b.counts);
     if (st)
         return st;
-    finish_args a{counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), w1, s1, w2, s2, in->data,
+    finish_args a{b.counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), b.w1, b.s1, b.w2, b.s2, in->data,
                   (int)in->dtype, out, nullptr, nullptr};
     return finish(ctx, a);
 }
@@ -895,18 +895,13 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
     range_part<T> *parts = nullptr, *range = nullptr;
     float_state *fs = nullptr;
     T *edges = nullptr;
-    unsigned long long *counts = nullptr;
-    double *w1 = nullptr, *s1 = nullptr, *w2 = nullptr, *s2 = nullptr;
+    bin_arrays b;
     for (int carve = 0; carve < 2; carve++) {
         parts = sc.take<range_part<T>>(kRangeBlocks);
         range = sc.take<range_part<T>>(1);
         fs = sc.take<float_state>(1);
         edges = sc.take<T>((size_t)nbins + 1);
-        counts = sc.take<unsigned long long>((size_t)nbins);
-        w1 = sc.take<double>((size_t)nbins);
-        s1 = sc.take<double>((size_t)nbins);
-        w2 = sc.take<double>((size_t)nbins);
-        s2 = sc.take<double>((size_t)nbins);
+        b.take(sc, nbins);
         tp_status st;
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
@@ -920,9 +915,9 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
     TP_CUDA_LAUNCHED(ctx);
     float_edges<T><<<tpc::grid_for(nbins + 1, kThreads), kThreads, 0, s>>>(fs, nbins, edges);
     TP_CUDA_LAUNCHED(ctx);
-    if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, counts)))
+    if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, b.counts)))
         return st;
-    finish_args a{counts, nbins, 0, 0, sizeof(T) == 4 ? C_F32 : C_F64, edges, fs, 0, w1, s1, w2, s2, in->data,
+    finish_args a{b.counts, nbins, 0, 0, sizeof(T) == 4 ? C_F32 : C_F64, edges, fs, 0, b.w1, b.s1, b.w2, b.s2, in->data,
                   (int)in->dtype, out, nullptr, nullptr};
     if ((st = finish(ctx, a)))
         return st;
