@@ -1,692 +1,700 @@
-/* regionprops_table on the device: the 3D convex image (area_convex, solidity) and feret_diameter_max,
- * following cpu_ref/regionprops_hull.c: quickhull over doubled integer coordinates with exact predicates,
- * one thread per region, in fixed-size scratch.
+/* regionprops_table on the device: the 3D convex image (area_convex, solidity) and feret_diameter_max, with
+ * cpu_ref/regionprops_hull.c's exact results.
  *
- * Both results depend on the hull's geometry only (the voxels inside every facet plane; the largest
- * distance between extreme points), not on the order in which a hull algorithm meets its points, so a
- * device thread reproduces the CPU's numbers exactly. Scratch is sized per region from its run count and
- * bounding box; a region whose faces outgrow it is redone with more, and regions go in batches so that the
- * scratch stays bounded. */
-#include "gpu/regionprops_cuda.cuh"
+ * Both results depend on the hull's geometry only (the voxels inside every facet plane; the largest distance
+ * between extreme points), not on which candidate points a hull algorithm is given beyond its vertices, nor
+ * on their order. So the device thins the CPU's candidates and shares a region's work among many threads:
+ *  - filter: candidates are grouped by their first (doubled) coordinate. Inside a group, a point strictly
+ *    between the leftmost and rightmost point of its row is inside the hull, and so is a point off the
+ *    group's own 2D hull. Each (group, row) keeps its extremes (atomic min/max into a grid), then each group
+ *    keeps the two monotone chains of those extremes: a superset of the 3D hull's vertices, usually a few
+ *    per cent of the candidates.
+ *  - hull: one thread builds the exact quickhull of the survivors (regionprops_hull3_qh.cuh) and its planes.
+ *  - count: every (z, y) line of the box is clipped by the planes in parallel; per-line counts are summed
+ *    with integer atomics (exact, order-free).
+ *  - feret: the midpoints around the convex image go through the same filter, one thread builds their hull,
+ *    and the farthest pair of its vertices is searched in parallel (squared distances fit int64: max atomics).
+ * A region runs on one block, regions in batches whose scratch stays under a limit; a region whose box has
+ * more than TWINPIX_HULL3_GIANT_LINES (z, y) lines (default 4096) runs on the whole device, one kernel per
+ * step. Scratch is sized from the box for the filter and from the surviving points for the hull; a hull
+ * whose faces outgrow its scratch is redone with more. */
+#include "gpu/regionprops_hull3_qh.cuh"
 
 #include <climits>
-#include <cub/cub.cuh>
+#include <cstdlib>
 
 namespace {
 
-__device__ long long floor_div(i128 a, i128 b)
+enum Mode { M_CENTRES = 0, M_FACES, M_MIDPOINTS };
+
+constexpr int kBlock = 256;
+constexpr long long kGiantLines = 4096;
+constexpr long long kBatchLimit = (long long)1 << 30; /* filter scratch of one batch of block regions */
+constexpr int kFirstFactor = 6, kLastFactor = 6 * 1024;
+
+__host__ __device__ inline long long al16(long long b) { return (b + 15) & ~15LL; }
+
+/* One region's box and filter scratch. Groups: first doubled coordinate -1 .. 2dz-1 (index + 1); rows: the
+ * second, -1 .. 2hy-1. Layouts are [row][group] so that a warp's groups read adjacent cells. */
+struct Reg {
+    int64_t r;
+    long long dz, hy, wx, lo0, lo1, lo2;
+    long long ng, nrow;
+    int2 *cells;             /* [nrow][ng]: (min x, max x) of the candidates in (group, row) */
+    int2 *chain;             /* [2 nrow][ng]: the left chain's (row, x), then the right chain's */
+    int2 *nchain;            /* [ng]: lengths of the two chains */
+    long long *goff;         /* [ng + 1]: the group's first point */
+    int2 *lohi;              /* [dz hy]: the convex image's x range per line (lo > hi: empty) */
+    unsigned long long *acc; /* [4]: points, count or farthest squared distance, planes, vertices */
+};
+
+/* The filter scratch of a dz x hy box: laid out from `base`, or only sized when base is null. */
+__host__ __device__ inline long long reg_layout(long long dz, long long hy, char *base, Reg *g)
 {
-    if (a == (i128)(long long)a && b == (i128)(long long)b) { /* 64-bit division, much cheaper, same value */
-        const long long x = (long long)a, y = (long long)b;
-        long long q = x / y;
-        if (x % y != 0 && x < 0)
-            q--;
-        return q;
+    const long long ng = 2 * dz + 1, nrow = 2 * hy + 1;
+    long long m = 0;
+    auto take = [&](long long bytes) {
+        char *p = base ? base + m : nullptr;
+        m += al16(bytes);
+        return p;
+    };
+    char *cells = take(ng * nrow * 8), *chain = take(2 * nrow * ng * 8), *nchain = take(ng * 8),
+         *goff = take((ng + 1) * 8), *lohi = take(dz * hy * 8), *acc = take(4 * 8);
+    if (g) {
+        g->ng = ng;
+        g->nrow = nrow;
+        g->cells = (int2 *)cells;
+        g->chain = (int2 *)chain;
+        g->nchain = (int2 *)nchain;
+        g->goff = (long long *)goff;
+        g->lohi = (int2 *)lohi;
+        g->acc = (unsigned long long *)acc;
     }
-    i128 q = a / b;
-    if (a % b != 0 && a < 0)
-        q--;
-    return (long long)q;
+    return m;
 }
-__device__ long long ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
 
-struct Face {
-    int v[3], nb[3];
-    long long n[3], d;
-    int outside, far;
-    long long fardist;
-    unsigned mark;
-    bool alive;
-};
+__device__ Reg reg_of(const rp_dev &R, int64_t r, char *base)
+{
+    Reg g;
+    const int64_t n = R.nreg;
+    g.r = r;
+    g.lo0 = R.reg_lo[r];
+    g.lo1 = R.reg_lo[n + r];
+    g.lo2 = R.reg_lo[2 * n + r];
+    g.dz = R.reg_hi[r] - g.lo0 + 1;
+    g.hy = R.reg_hi[n + r] - g.lo1 + 1;
+    g.wx = R.reg_hi[2 * n + r] - g.lo2 + 1;
+    reg_layout(g.dz, g.hy, base, &g);
+    return g;
+}
 
-struct Plane {
-    long long n[3], d;
-};
-
-enum { QH_OK = 0, QH_FLAT, QH_NOMEM, QH_INTERNAL };
-
-/* One region's hull workspace (all in global scratch). */
-struct H3 {
+/* The hull's scratch for np points: quickhull's arrays (faces: factor per point), or only the points. */
+struct P2 {
     long long (*p)[3];
-    int np, cap_p;
     int *next, *ms, *me;
     unsigned *mstamp;
     Face *F;
-    int nf, cap_f;
-    int *vis, *hor, *stack, cap_list;
-    unsigned mark;
+    int *vis, *hor, *stack;
+    Plane *planes;
+    long long cap_f;
 };
 
-__device__ long long dist3(const Face *f, const long long *p) { return f->n[0] * p[0] + f->n[1] * p[1] + f->n[2] * p[2] - f->d; }
-
-__device__ void set_plane(Face *f, long long (*P)[3])
+__host__ __device__ inline long long p2_layout(long long np, int factor, int mode, char *base, P2 *q)
 {
-    const long long *a = P[f->v[0]], *b = P[f->v[1]], *c = P[f->v[2]];
-    long long u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, w[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
-    f->n[0] = u[1] * w[2] - u[2] * w[1];
-    f->n[1] = u[2] * w[0] - u[0] * w[2];
-    f->n[2] = u[0] * w[1] - u[1] * w[0];
-    f->d = f->n[0] * a[0] + f->n[1] * a[1] + f->n[2] * a[2];
-}
-
-__device__ int new_face(H3 &H, int a, int b, int c)
-{
-    if (H.nf >= H.cap_f)
-        return -1;
-    Face *f = H.F + H.nf;
-    f->v[0] = a;
-    f->v[1] = b;
-    f->v[2] = c;
-    f->nb[0] = f->nb[1] = f->nb[2] = -1;
-    f->outside = f->far = -1;
-    f->fardist = 0;
-    f->mark = 0;
-    f->alive = true;
-    set_plane(f, H.p);
-    return H.nf++;
-}
-
-__device__ void add_outside(H3 &H, int fi, int q, long long dist)
-{
-    Face *f = H.F + fi;
-    H.next[q] = f->outside;
-    f->outside = q;
-    if (f->far < 0 || dist > f->fardist) {
-        f->far = q;
-        f->fardist = dist;
+    const long long nf = mode == M_CENTRES ? 0 : (long long)factor * np + 64;
+    long long m = 0;
+    auto take = [&](long long bytes) {
+        char *p = base ? base + m : nullptr;
+        m += al16(bytes);
+        return p;
+    };
+    char *p = take(np * 24);
+    char *next = nullptr, *ms = nullptr, *me = nullptr, *mstamp = nullptr, *F = nullptr, *vis = nullptr,
+         *hor = nullptr, *stack = nullptr, *planes = nullptr;
+    if (nf) {
+        next = take(np * 4);
+        ms = take(np * 4);
+        me = take(np * 4);
+        mstamp = take(np * 4);
+        F = take(nf * (long long)sizeof(Face));
+        vis = take(nf * 4);
+        hor = take(nf * 4);
+        stack = take(nf * 4);
+        planes = take(mode == M_FACES ? nf * (long long)sizeof(Plane) : 0);
     }
-}
-
-__device__ bool assign_point(H3 &H, const int *faces, int n, int q)
-{
-    for (int i = 0; i < n; i++) {
-        long long d = dist3(H.F + faces[i], H.p[q]);
-        if (d > 0) {
-            add_outside(H, faces[i], q, d);
-            return true;
-        }
+    if (q) {
+        q->p = (long long(*)[3])p;
+        q->next = (int *)next;
+        q->ms = (int *)ms;
+        q->me = (int *)me;
+        q->mstamp = (unsigned *)mstamp;
+        q->F = (Face *)F;
+        q->vis = (int *)vis;
+        q->hor = (int *)hor;
+        q->stack = (int *)stack;
+        q->planes = (Plane *)planes;
+        q->cap_f = nf;
     }
-    return false;
+    return m;
 }
 
-__device__ int cmp_pt3(const long long *a, const long long *b)
+/* ---- the steps; each runs on threads t of nt (a block, or the whole grid for a giant region) ---- */
+
+__device__ void s_init(const Reg &g, long long t, long long nt)
 {
-    for (int k = 0; k < 3; k++)
-        if (a[k] != b[k])
-            return a[k] < b[k] ? -1 : 1;
-    return 0;
+    for (long long i = t; i < g.ng * g.nrow; i += nt)
+        g.cells[i] = make_int2(INT_MAX, INT_MIN);
+    if (t < 4)
+        g.acc[t] = 0;
 }
 
-__device__ int initial_simplex(long long (*P)[3], int n, int s[4])
+__device__ __forceinline__ void upd(const Reg &g, long long c, long long row, long long a, long long b)
 {
-    if (n < 4)
-        return QH_FLAT;
-    int i0 = 0, i1 = 0;
-    for (int i = 1; i < n; i++) {
-        if (cmp_pt3(P[i], P[i0]) < 0)
-            i0 = i;
-        if (cmp_pt3(P[i], P[i1]) > 0)
-            i1 = i;
-    }
-    if (i0 == i1 || cmp_pt3(P[i0], P[i1]) == 0)
-        return QH_FLAT;
-    long long u[3] = {P[i1][0] - P[i0][0], P[i1][1] - P[i0][1], P[i1][2] - P[i0][2]};
-    int i2 = -1;
-    i128 best = 0;
-    for (int i = 0; i < n; i++) {
-        long long w[3] = {P[i][0] - P[i0][0], P[i][1] - P[i0][1], P[i][2] - P[i0][2]};
-        i128 c0 = (i128)u[1] * w[2] - (i128)u[2] * w[1], c1 = (i128)u[2] * w[0] - (i128)u[0] * w[2],
-             c2 = (i128)u[0] * w[1] - (i128)u[1] * w[0];
-        i128 m = c0 * c0 + c1 * c1 + c2 * c2;
-        if (m > best) {
-            best = m;
-            i2 = i;
-        }
-    }
-    if (i2 < 0)
-        return QH_FLAT;
-    Face tmp;
-    tmp.v[0] = i0;
-    tmp.v[1] = i1;
-    tmp.v[2] = i2;
-    set_plane(&tmp, P);
-    int i3 = -1;
-    long long bd = 0;
-    for (int i = 0; i < n; i++) {
-        long long d = dist3(&tmp, P[i]);
-        d = d < 0 ? -d : d;
-        if (d > bd) {
-            bd = d;
-            i3 = i;
-        }
-    }
-    if (i3 < 0)
-        return QH_FLAT;
-    if (dist3(&tmp, P[i3]) > 0) {
-        int t = i1;
-        i1 = i2;
-        i2 = t;
-    }
-    s[0] = i0;
-    s[1] = i1;
-    s[2] = i2;
-    s[3] = i3;
-    return QH_OK;
+    int2 *cell = g.cells + (row + 1) * g.ng + (c + 1);
+    atomicMin(&cell->x, (int)a);
+    atomicMax(&cell->y, (int)b);
 }
 
-__device__ void link_pair(Face *F, int fa, int fb)
+/* The CPU's candidates (voxel_candidates, convex_image_midpoints), folded into the grid. Points of a line
+ * that are not its first or last run's fall between those two in their (group, row) and change nothing. */
+__device__ void s_fill(const rp_dev &R, const Reg &g, int mode, long long t, long long nt)
 {
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++)
-            if (F[fa].v[i] == F[fb].v[(j + 1) % 3] && F[fa].v[(i + 1) % 3] == F[fb].v[j]) {
-                F[fa].nb[i] = fb;
-                F[fb].nb[j] = fa;
-            }
-}
-
-__device__ bool push(int *list, int cap, int *n, int v)
-{
-    if (*n >= cap)
-        return false;
-    list[(*n)++] = v;
-    return true;
-}
-
-__device__ int add_point(H3 &H, int fi, int *nstack)
-{
-    int p = H.F[fi].far, nvis = 0, nhor = 0;
-    unsigned seen = ++H.mark, hidden = ++H.mark;
-    H.F[fi].mark = seen;
-    if (!push(H.vis, H.cap_list, &nvis, fi))
-        return QH_NOMEM;
-    for (int k = 0; k < nvis; k++) {
-        int g = H.vis[k];
-        for (int e = 0; e < 3; e++) {
-            int h = H.F[g].nb[e];
-            Face *fh = H.F + h;
-            if (fh->mark == seen || fh->mark == hidden)
+    if (mode != M_MIDPOINTS) {
+        const int64_t f = R.reg_first[g.r], nr = R.reg_nruns[g.r];
+        for (long long i = t; i < nr; i += nt) {
+            const int64_t line = R.run_line[f + i];
+            const long long z = 2 * (line / R.H - g.lo0), y = 2 * (line % R.H - g.lo1);
+            const long long x0 = 2 * (R.run_x0[f + i] - g.lo2), x1 = x0 + 2 * (R.run_len[f + i] - 1);
+            if (mode == M_CENTRES) {
+                upd(g, z, y, x0, x1);
                 continue;
-            if (dist3(fh, H.p[p]) > 0) {
-                fh->mark = seen;
-                if (!push(H.vis, H.cap_list, &nvis, h))
-                    return QH_NOMEM;
-            } else {
-                fh->mark = hidden;
             }
+            upd(g, z - 1, y, x0, x1);
+            upd(g, z + 1, y, x0, x1);
+            upd(g, z, y - 1, x0, x1);
+            upd(g, z, y + 1, x0, x1);
+            upd(g, z, y, x0 - 1, x1 + 1);
         }
+        return;
     }
-    for (int k = 0; k < nvis; k++) {
-        int g = H.vis[k];
-        for (int e = 0; e < 3; e++) {
-            int h = H.F[g].nb[e];
-            if (H.F[h].mark == seen)
-                continue;
-            int a = H.F[g].v[e], b = H.F[g].v[(e + 1) % 3];
-            int nf = new_face(H, a, b, p);
-            if (nf < 0 || !push(H.hor, H.cap_list, &nhor, nf))
-                return QH_NOMEM;
-            H.F[nf].nb[0] = h;
-            for (int j = 0; j < 3; j++)
-                if (H.F[h].nb[j] == g)
-                    H.F[h].nb[j] = nf;
-            if (H.mstamp[a] == seen)
-                return QH_INTERNAL;
-            H.mstamp[a] = seen;
-            H.ms[a] = nf;
-            H.me[b] = nf;
-        }
-    }
-    for (int k = 0; k < nhor; k++) {
-        Face *f = &H.F[H.hor[k]];
-        if (H.mstamp[f->v[1]] != seen || H.mstamp[f->v[0]] != seen)
-            return QH_INTERNAL;
-        f->nb[1] = H.ms[f->v[1]];
-        f->nb[2] = H.me[f->v[0]];
-    }
-    for (int k = 0; k < nvis; k++) {
-        Face *g = &H.F[H.vis[k]];
-        g->alive = false;
-        for (int q = g->outside, nq; q >= 0; q = nq) {
-            nq = H.next[q];
-            if (q != p)
-                assign_point(H, H.hor, nhor, q);
-        }
-        g->outside = -1;
-    }
-    for (int k = 0; k < nhor; k++)
-        if (H.F[H.hor[k]].outside >= 0 && !push(H.stack, H.cap_list, nstack, H.hor[k]))
-            return QH_NOMEM;
-    return QH_OK;
-}
-
-__device__ int quickhull(H3 &H)
-{
-    int s[4];
-    H.nf = 0;
-    int res = initial_simplex(H.p, H.np, s);
-    if (res)
-        return res;
-    for (int i = 0; i < H.np; i++)
-        H.mstamp[i] = 0;
-    H.mark = 0;
-    int f[4] = {new_face(H, s[0], s[1], s[2]), new_face(H, s[1], s[0], s[3]), new_face(H, s[2], s[1], s[3]),
-                new_face(H, s[0], s[2], s[3])};
-    if (f[0] < 0 || f[1] < 0 || f[2] < 0 || f[3] < 0)
-        return QH_NOMEM;
-    for (int i = 0; i < 4; i++)
-        for (int j = i + 1; j < 4; j++)
-            link_pair(H.F, f[i], f[j]);
-    for (int i = 0; i < 4; i++) {
-        const Face *F = H.F + f[i];
-        for (int k = 0; k < 4; k++)
-            if (s[k] != F->v[0] && s[k] != F->v[1] && s[k] != F->v[2] && dist3(F, H.p[s[k]]) >= 0)
-                return QH_INTERNAL;
-    }
-    for (int q = 0; q < H.np; q++)
-        if (q != s[0] && q != s[1] && q != s[2] && q != s[3])
-            assign_point(H, f, 4, q);
-    int nstack = 0;
-    for (int i = 0; i < 4; i++)
-        if (H.F[f[i]].outside >= 0 && !push(H.stack, H.cap_list, &nstack, f[i]))
-            return QH_NOMEM;
-    while (nstack > 0) {
-        int fi = H.stack[--nstack];
-        Face *F = H.F + fi;
-        if (!F->alive || F->outside < 0)
-            continue;
-        if ((res = add_point(H, fi, &nstack)))
-            return res;
-    }
-    return QH_OK;
-}
-
-__device__ bool add_pt3(H3 &H, long long z, long long y, long long x)
-{
-    if (H.np >= H.cap_p)
-        return false;
-    H.p[H.np][0] = z;
-    H.p[H.np][1] = y;
-    H.p[H.np][2] = x;
-    H.np++;
-    return true;
-}
-
-__device__ long long gcd64(long long a, long long b)
-{
-    a = a < 0 ? -a : a;
-    b = b < 0 ? -b : b;
-    while (b) {
-        long long t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-__device__ bool plane_less(const Plane &p, const Plane &q)
-{
-    for (int k = 0; k < 3; k++)
-        if (p.n[k] != q.n[k])
-            return p.n[k] < q.n[k];
-    return p.d < q.d;
-}
-
-__device__ bool plane_eq(const Plane &p, const Plane &q)
-{
-    return p.n[0] == q.n[0] && p.n[1] == q.n[1] && p.n[2] == q.n[2] && p.d == q.d;
-}
-
-/* Heap sort: coplanar triangles give equal planes, kept once (the counts do not depend on it). */
-__device__ void sift(Plane *a, long long i, long long n)
-{
-    for (;;) {
-        long long c = 2 * i + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && plane_less(a[c], a[c + 1]))
-            c++;
-        if (!plane_less(a[i], a[c]))
-            return;
-        Plane t = a[i];
-        a[i] = a[c];
-        a[c] = t;
-        i = c;
-    }
-}
-
-__device__ long long hull_planes(const H3 &H, Plane *P)
-{
-    long long n = 0;
-    for (int i = 0; i < H.nf; i++) {
-        const Face &f = H.F[i];
-        if (!f.alive)
-            continue;
-        long long g = gcd64(gcd64(f.n[0], f.n[1]), f.n[2]);
-        P[n].n[0] = f.n[0] / g;
-        P[n].n[1] = f.n[1] / g;
-        P[n].n[2] = f.n[2] / g;
-        P[n].d = f.d / g;
-        n++;
-    }
-    for (long long i = n / 2 - 1; i >= 0; i--)
-        sift(P, i, n);
-    for (long long e = n - 1; e > 0; e--) {
-        Plane t = P[0];
-        P[0] = P[e];
-        P[e] = t;
-        sift(P, 0, e);
-    }
-    long long k = 0;
-    for (long long i = 0; i < n; i++)
-        if (k == 0 || !plane_eq(P[i], P[k - 1]))
-            P[k++] = P[i];
-    return k;
-}
-
-__device__ long long convex_lines_3d(const Plane *P, long long np, long long dz, long long hy, long long wx,
-                                     long long *lohi)
-{
-    long long count = 0;
-    for (long long z = 0; z < dz; z++)
-        for (long long y = 0; y < hy; y++) {
-            long long lo = 0, hi = wx - 1;
-            for (long long k = 0; k < np && lo <= hi; k++) {
-                i128 K = (i128)P[k].d - 2 * ((i128)P[k].n[0] * z + (i128)P[k].n[1] * y);
-                long long nx = P[k].n[2];
-                if (nx > 0) {
-                    long long b = floor_div(K, 2 * (i128)nx);
-                    hi = b < hi ? b : hi;
-                } else if (nx < 0) {
-                    long long b = ceil_div(-K, -2 * (i128)nx);
-                    lo = b > lo ? b : lo;
-                } else if (K < 0) {
-                    hi = lo - 1;
+    const long long L = g.dz * g.hy, ZX = g.dz * g.wx, YX = g.hy * g.wx;
+    for (long long i = t; i < L + ZX + YX; i += nt) {
+        if (i < L) { /* each line's ends */
+            const int2 v = g.lohi[i];
+            if (v.x <= v.y)
+                upd(g, 2 * (i / g.hy), 2 * (i % g.hy), 2LL * v.x - 1, 2LL * v.y + 1);
+        } else if (i < L + ZX) { /* per plane z and column x: the first and last y */
+            const long long z = (i - L) / g.wx, x = (i - L) % g.wx;
+            long long y0 = -1, y1 = -1;
+            for (long long y = 0; y < g.hy; y++) {
+                const int2 v = g.lohi[z * g.hy + y];
+                if (v.x <= x && x <= v.y) {
+                    y0 = y0 < 0 ? y : y0;
+                    y1 = y;
                 }
             }
-            lohi[2 * (z * hy + y)] = lo;
-            lohi[2 * (z * hy + y) + 1] = hi;
-            if (hi >= lo)
-                count += hi - lo + 1;
-        }
-    return count;
-}
-
-__device__ bool voxel_candidates(const rp_dev &R, int64_t r, H3 &H, bool centres)
-{
-    H.np = 0;
-    const int64_t f = R.reg_first[r], nr = R.reg_nruns[r];
-    const int64_t lo0 = R.reg_lo[r], lo1 = R.reg_lo[R.nreg + r], lo2 = R.reg_lo[2 * R.nreg + r];
-    for (int64_t i = 0; i < nr; i++) {
-        const int64_t line = R.run_line[f + i];
-        bool first = i == 0 || R.run_line[f + i - 1] != line;
-        bool last = i + 1 == nr || R.run_line[f + i + 1] != line;
-        long long z = 2 * (line / R.H - lo0), y = 2 * (line % R.H - lo1);
-        long long x0 = 2 * (R.run_x0[f + i] - lo2), x1 = x0 + 2 * (R.run_len[f + i] - 1);
-        for (int e = 0; e < 2; e++) {
-            if (!(e == 0 ? first : last))
-                continue;
-            long long x = e == 0 ? x0 : x1;
-            if (centres) {
-                if (!add_pt3(H, z, y, x))
-                    return false;
-                continue;
+            if (y0 >= 0) {
+                upd(g, 2 * z, 2 * y0 - 1, 2 * x, 2 * x);
+                upd(g, 2 * z, 2 * y1 + 1, 2 * x, 2 * x);
             }
-            long long off[5][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, e == 0 ? -1 : 1}};
-            for (int k = 0; k < 5; k++)
-                if (!add_pt3(H, z + off[k][0], y + off[k][1], x + off[k][2]))
-                    return false;
-        }
-    }
-    return true;
-}
-
-__device__ bool convex_image_midpoints(const long long *lohi, long long dz, long long hy, long long wx,
-                                       long long *ymm, long long *zmm, H3 &H)
-{
-    for (long long k = 0; k < hy * wx; k++) {
-        zmm[2 * k] = LLONG_MAX;
-        zmm[2 * k + 1] = LLONG_MIN;
-    }
-    H.np = 0;
-    for (long long z = 0; z < dz; z++) {
-        for (long long x = 0; x < wx; x++) {
-            ymm[2 * x] = LLONG_MAX;
-            ymm[2 * x + 1] = LLONG_MIN;
-        }
-        for (long long y = 0; y < hy; y++) {
-            long long lo = lohi[2 * (z * hy + y)], hi = lohi[2 * (z * hy + y) + 1];
-            if (lo > hi)
-                continue;
-            if (!add_pt3(H, 2 * z, 2 * y, 2 * lo - 1) || !add_pt3(H, 2 * z, 2 * y, 2 * hi + 1))
-                return false;
-            for (long long x = lo; x <= hi; x++) {
-                long long *Y = &ymm[2 * x], *Z = &zmm[2 * (y * wx + x)];
-                Y[0] = y < Y[0] ? y : Y[0];
-                Y[1] = y > Y[1] ? y : Y[1];
-                Z[0] = z < Z[0] ? z : Z[0];
-                Z[1] = z > Z[1] ? z : Z[1];
+        } else { /* per (y, x): the first and last z */
+            const long long y = (i - L - ZX) / g.wx, x = (i - L - ZX) % g.wx;
+            long long z0 = -1, z1 = -1;
+            for (long long z = 0; z < g.dz; z++) {
+                const int2 v = g.lohi[z * g.hy + y];
+                if (v.x <= x && x <= v.y) {
+                    z0 = z0 < 0 ? z : z0;
+                    z1 = z;
+                }
+            }
+            if (z0 >= 0) {
+                upd(g, 2 * z0 - 1, 2 * y, 2 * x, 2 * x);
+                upd(g, 2 * z1 + 1, 2 * y, 2 * x, 2 * x);
             }
         }
-        for (long long x = 0; x < wx; x++)
-            if (ymm[2 * x] <= ymm[2 * x + 1] &&
-                (!add_pt3(H, 2 * z, 2 * ymm[2 * x] - 1, 2 * x) || !add_pt3(H, 2 * z, 2 * ymm[2 * x + 1] + 1, 2 * x)))
-                return false;
     }
-    for (long long y = 0; y < hy; y++)
-        for (long long x = 0; x < wx; x++) {
-            const long long *Z = &zmm[2 * (y * wx + x)];
-            if (Z[0] <= Z[1] && (!add_pt3(H, 2 * Z[0] - 1, 2 * y, 2 * x) || !add_pt3(H, 2 * Z[1] + 1, 2 * y, 2 * x)))
-                return false;
-        }
-    return true;
 }
 
-__device__ double hull_diameter(H3 &H)
+__device__ __forceinline__ long long cross2(int2 o, int2 a, int2 b)
 {
-    int *vert = H.ms, nv = 0;
-    unsigned mark = ++H.mark;
+    return (long long)(a.x - o.x) * (b.y - o.y) - (long long)(a.y - o.y) * (b.x - o.x);
+}
+
+/* Per group, rows in order: the left extremes' lower chain and the right extremes' upper chain in
+ * (row, x). Every vertex of the group's 2D hull is on one of them. */
+__device__ void s_chain(const Reg &g, long long t, long long nt)
+{
+    for (long long c = t; c < g.ng; c += nt) {
+        int2 *L = g.chain + c, *Rt = g.chain + g.nrow * g.ng + c;
+        const long long s = g.ng;
+        int nl = 0, nr = 0;
+        for (long long ri = 0; ri < g.nrow; ri++) {
+            const int2 v = g.cells[ri * s + c];
+            if (v.x > v.y)
+                continue;
+            const int2 pl = make_int2((int)(ri - 1), v.x), pr = make_int2((int)(ri - 1), v.y);
+            while (nl >= 2 && cross2(L[(nl - 2) * s], L[(nl - 1) * s], pl) <= 0)
+                nl--;
+            L[nl++ * s] = pl;
+            while (nr >= 2 && cross2(Rt[(nr - 2) * s], Rt[(nr - 1) * s], pr) >= 0)
+                nr--;
+            Rt[nr++ * s] = pr;
+        }
+        g.nchain[c] = make_int2(nl, nr);
+    }
+}
+
+/* One thread: where each group's survivors go; returns their number. */
+__device__ long long s_offsets(const Reg &g)
+{
+    long long s = 0;
+    for (long long c = 0; c < g.ng; c++) {
+        g.goff[c] = s;
+        const int2 k = g.nchain[c];
+        s += k.x + k.y;
+    }
+    g.goff[g.ng] = s;
+    g.acc[0] = (unsigned long long)s;
+    return s;
+}
+
+__device__ void s_points(const Reg &g, const P2 &q, long long t, long long nt)
+{
+    for (long long c = t; c < g.ng; c += nt) {
+        long long o = g.goff[c];
+        const int2 k = g.nchain[c];
+        for (int side = 0; side < 2; side++) {
+            const int2 *ch = g.chain + side * g.nrow * g.ng + c;
+            for (int i = 0; i < (side ? k.y : k.x); i++, o++) {
+                const int2 v = ch[(long long)i * g.ng];
+                q.p[o][0] = c - 1;
+                q.p[o][1] = v.x;
+                q.p[o][2] = v.y;
+            }
+        }
+    }
+}
+
+__device__ H3 hull_of(const P2 &q, long long np)
+{
+    H3 H;
+    H.p = q.p;
+    H.np = (int)np;
+    H.cap_p = (int)np;
+    H.next = q.next;
+    H.ms = q.ms;
+    H.me = q.me;
+    H.mstamp = q.mstamp;
+    H.F = q.F;
+    H.nf = 0;
+    H.cap_f = (int)q.cap_f;
+    H.vis = q.vis;
+    H.hor = q.hor;
+    H.stack = q.stack;
+    H.cap_list = (int)q.cap_f;
+    H.mark = 0;
+    return H;
+}
+
+/* One thread. Returns the parallel work that follows (planes to clip by, vertices to pair) or -1 when the
+ * region is finished or failed in this mode. */
+__device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, long long np, int mode, bool feret,
+                            unsigned char *done)
+{
+    const int64_t r = g.r;
+    R.fail[r] = RP_FAIL_NONE;
+    if (mode == M_CENTRES) {
+        /* scikit-image takes the hull of the voxel centres first; Qhull fails on a flat set and the convex
+         * image is empty: solidity is area / 0, +inf, as on the CPU */
+        int s[4];
+        if (initial_simplex(q.p, (int)np, s) == QH_FLAT) {
+            put_i64(R, S_AREA_CONVEX, r, 0);
+            put_f64(R, S_SOLIDITY, r, __longlong_as_double(0x7ff0000000000000LL));
+            if (feret)
+                R.fail[r] = RP_FAIL_FLAT_FERET;
+            done[r] = 1;
+        }
+        return -1;
+    }
+    H3 H = hull_of(q, np);
+    const int res = quickhull(H);
+    if (res) {
+        R.fail[r] = res == QH_NOMEM ? RP_FAIL_CAPACITY : RP_FAIL_INTERNAL;
+        done[r] = res != QH_NOMEM;
+        return -1;
+    }
+    g.acc[1] = 0;
+    if (mode == M_FACES) {
+        const long long n = hull_planes(H, q.planes);
+        g.acc[2] = (unsigned long long)n;
+        return n;
+    }
+    /* the hull's vertices, for the farthest pair */
+    long long nv = 0;
+    const unsigned mark = ++H.mark;
     for (int i = 0; i < H.nf; i++)
         for (int k = 0; H.F[i].alive && k < 3; k++)
             if (H.mstamp[H.F[i].v[k]] != mark) {
                 H.mstamp[H.F[i].v[k]] = mark;
-                vert[nv++] = H.F[i].v[k];
+                q.ms[nv++] = H.F[i].v[k];
             }
-    i128 best = 0;
-    for (int i = 0; i < nv; i++)
-        for (int j = i + 1; j < nv; j++) {
-            const long long *a = H.p[vert[i]], *b = H.p[vert[j]];
-            i128 d = 0;
-            for (int k = 0; k < 3; k++)
-                d += (i128)(a[k] - b[k]) * (a[k] - b[k]);
+    g.acc[3] = (unsigned long long)nv;
+    return nv;
+}
+
+__device__ __forceinline__ unsigned long long warp_max_u64(unsigned long long v)
+{
+    for (int d = 16; d > 0; d >>= 1) {
+        const unsigned long long o = __shfl_xor_sync(0xffffffffu, v, d);
+        v = o > v ? o : v;
+    }
+    return v;
+}
+
+/* The convex image's x range on every (z, y) line of the box; the voxel count summed into acc[1]. */
+__device__ void s_count(const Reg &g, const P2 &q, long long nplanes, long long t, long long nt)
+{
+    const Plane *P = q.planes;
+    long long sum = 0;
+    for (long long line = t; line < g.dz * g.hy; line += nt) {
+        const long long z = line / g.hy, y = line % g.hy;
+        long long lo = 0, hi = g.wx - 1;
+        for (long long k = 0; k < nplanes && lo <= hi; k++) {
+            /* n . (2z, 2y, 2x) <= d  <=>  2 nx x <= d - 2 nz z - 2 ny y */
+            const i128 K = (i128)P[k].d - 2 * ((i128)P[k].n[0] * z + (i128)P[k].n[1] * y);
+            const long long nx = P[k].n[2];
+            if (nx > 0) {
+                const long long b = floor_div(K, 2 * (i128)nx);
+                hi = b < hi ? b : hi;
+            } else if (nx < 0) {
+                const long long b = ceil_div(-K, -2 * (i128)nx);
+                lo = b > lo ? b : lo;
+            } else if (K < 0) {
+                hi = lo - 1;
+            }
+        }
+        g.lohi[line] = hi >= lo ? make_int2((int)lo, (int)hi) : make_int2(1, 0);
+        if (hi >= lo)
+            sum += hi - lo + 1;
+    }
+    sum = warp_sum_ll(sum);
+    if ((threadIdx.x & 31) == 0 && sum)
+        atomicAdd(g.acc + 1, (unsigned long long)sum);
+}
+
+/* The farthest pair of the hull's vertices: squared distances in doubled coordinates (< 2^41) into acc[1]. */
+__device__ void s_pairs(const Reg &g, const P2 &q, long long nv, long long t, long long nt)
+{
+    unsigned long long best = 0;
+    for (long long i = t; i < nv; i += nt) {
+        const long long *a = q.p[q.ms[i]];
+        for (long long j = i + 1; j < nv; j++) {
+            const long long *b = q.p[q.ms[j]];
+            const long long d0 = a[0] - b[0], d1 = a[1] - b[1], d2 = a[2] - b[2];
+            const unsigned long long d = (unsigned long long)(d0 * d0 + d1 * d1 + d2 * d2);
             best = d > best ? d : best;
         }
-    return sqrt(i128_to_double(best) * 0.25);
+    }
+    best = warp_max_u64(best);
+    if ((threadIdx.x & 31) == 0 && best)
+        atomicMax(g.acc + 1, best);
 }
 
-/* Sizes (in elements) of one region's scratch. */
-struct Need {
-    long long pts, faces, lohi, extra;
+/* One thread: the region's values from the sums. */
+__device__ void s_finish(const rp_dev &R, const Reg &g, int mode, bool feret, unsigned char *done)
+{
+    const int64_t r = g.r;
+    if (mode == M_FACES) {
+        const long long count = (long long)g.acc[1];
+        put_i64(R, S_AREA_CONVEX, r, count);
+        put_f64(R, S_SOLIDITY, r, (double)R.reg_area[r] / (double)count);
+        done[r] = !feret;
+    } else {
+        put_f64(R, S_FERET, r, sqrt((double)g.acc[1] * 0.25));
+        done[r] = 1;
+    }
+}
+
+/* ---- block regions: one block per region ---- */
+
+struct Batch {
+    const int64_t *ids;    /* the batch's regions */
+    const long long *off1; /* filter scratch of each, from base1 */
+    char *base1;
+    const long long *off2; /* hull scratch of each, from base2 */
+    char *base2;
+    long long *npts; /* survivors of the filter, -1: not in this mode */
 };
 
-__host__ __device__ inline Need need_of(long long nruns, long long dz, long long hy, long long wx, int factor,
-                                        bool feret)
+__global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsigned char *done, int mode)
 {
-    Need n;
-    long long c = 10 * nruns + 8, m = feret ? 2 * dz * hy + 2 * dz * wx + 2 * hy * wx + 8 : 0;
-    n.pts = c > m ? c : m;
-    n.faces = (long long)factor * n.pts + 64;
-    n.lohi = 2 * dz * hy;
-    n.extra = feret ? 2 * wx + 2 * hy * wx : 0;
-    return n;
+    const int64_t r = B.ids[blockIdx.x];
+    if (done[r]) {
+        if (threadIdx.x == 0)
+            B.npts[blockIdx.x] = -1;
+        return;
+    }
+    const Reg g = reg_of(R, r, B.base1 + B.off1[blockIdx.x]);
+    s_init(g, threadIdx.x, blockDim.x);
+    __syncthreads();
+    s_fill(R, g, mode, threadIdx.x, blockDim.x);
+    __syncthreads();
+    s_chain(g, threadIdx.x, blockDim.x);
+    __syncthreads();
+    if (threadIdx.x == 0)
+        B.npts[blockIdx.x] = s_offsets(g);
 }
 
-/* Bytes of one region's scratch, each piece 16-byte aligned. */
-__host__ __device__ inline long long bytes_of(const Need &n)
+__global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned char *done, int mode, int redo,
+                                                 int factor, bool feret)
 {
-    auto al = [](long long b) { return (b + 15) & ~15LL; };
-    return al(n.pts * 24) + 4 * al(n.pts * 4) + al(n.faces * (long long)sizeof(Face)) + 3 * al(n.faces * 4) +
-           al(n.faces * (long long)sizeof(Plane)) + al(n.lohi * 8) + al(n.extra * 8);
+    const int64_t r = B.ids[blockIdx.x];
+    const long long np = B.npts[blockIdx.x];
+    if (np < 0 || done[r] || R.fail[r] != redo)
+        return;
+    __shared__ long long work;
+    const Reg g = reg_of(R, r, B.base1 + B.off1[blockIdx.x]);
+    P2 q;
+    p2_layout(np, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
+    s_points(g, q, threadIdx.x, blockDim.x);
+    __syncthreads();
+    if (threadIdx.x == 0)
+        work = s_hull(R, g, q, np, mode, feret, done);
+    __syncthreads();
+    if (work < 0)
+        return;
+    if (mode == M_FACES)
+        s_count(g, q, work, threadIdx.x, blockDim.x);
+    else
+        s_pairs(g, q, work, threadIdx.x, blockDim.x);
+    __syncthreads();
+    if (threadIdx.x == 0)
+        s_finish(R, g, mode, feret, done);
 }
 
-__global__ void k_hull3_sizes(rp_dev R, int factor, bool feret, long long *bytes)
+/* ---- giant regions: the same steps, each over the whole grid ---- */
+
+enum Step { G_INIT, G_FILL, G_CHAIN, G_OFFSETS, G_POINTS, G_HULL, G_WORK, G_FINISH };
+
+__global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *base1, char *base2, long long np, int step,
+                                                  int mode, int factor, bool feret, unsigned char *done, long long *out)
+{
+    const long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x, nt = (long long)gridDim.x * blockDim.x;
+    const Reg g = reg_of(R, r, base1);
+    P2 q = {};
+    if (base2)
+        p2_layout(np, factor, mode, base2, &q);
+    switch (step) {
+    case G_INIT:
+        s_init(g, t, nt);
+        break;
+    case G_FILL:
+        s_fill(R, g, mode, t, nt);
+        break;
+    case G_CHAIN:
+        s_chain(g, t, nt);
+        break;
+    case G_OFFSETS:
+        if (t == 0)
+            *out = s_offsets(g);
+        break;
+    case G_POINTS:
+        s_points(g, q, t, nt);
+        break;
+    case G_HULL:
+        if (t == 0)
+            *out = s_hull(R, g, q, np, mode, feret, done);
+        break;
+    case G_WORK: /* np is the work that G_HULL returned */
+        if (mode == M_FACES)
+            s_count(g, q, (long long)g.acc[2], t, nt);
+        else
+            s_pairs(g, q, (long long)g.acc[3], t, nt);
+        break;
+    case G_FINISH:
+        if (t == 0)
+            s_finish(R, g, mode, feret, done);
+        break;
+    }
+}
+
+/* Filter scratch per region (bytes), 0 for a box too large (failed here, as on the CPU); negative for a
+ * giant region. */
+__global__ void k_sizes(rp_dev R, long long giant_lines, long long *bytes, unsigned char *done)
 {
     RP_LOOP(r, R.nreg)
     {
         const int64_t n = R.nreg;
         const long long dz = R.reg_hi[r] - R.reg_lo[r] + 1, hy = R.reg_hi[n + r] - R.reg_lo[n + r] + 1,
                         wx = R.reg_hi[2 * n + r] - R.reg_lo[2 * n + r] + 1;
-        bytes[r] = dz >= (1 << 18) || hy >= (1 << 18) || wx >= (1 << 18)
-                       ? 0
-                       : bytes_of(need_of(R.reg_nruns[r], dz, hy, wx, factor, feret));
-    }
-}
-
-/* Regions [r0, r1) whose fail flag is `redo` (0 on the first pass), with scratch at base + off[r - r0]. */
-__global__ void k_hull3(rp_dev R, int64_t r0, int64_t r1, const long long *off, char *base, int factor, bool feret,
-                        int redo)
-{
-    for (int64_t r = r0 + blockIdx.x * (int64_t)blockDim.x + threadIdx.x; r < r1; r += (int64_t)gridDim.x * blockDim.x) {
-        if (R.fail[r] != redo)
-            continue;
-        R.fail[r] = RP_FAIL_NONE;
-        const int64_t n = R.nreg;
-        const long long dz = R.reg_hi[r] - R.reg_lo[r] + 1, hy = R.reg_hi[n + r] - R.reg_lo[n + r] + 1,
-                        wx = R.reg_hi[2 * n + r] - R.reg_lo[2 * n + r] + 1;
+        done[r] = 0;
         if (dz >= (1 << 18) || hy >= (1 << 18) || wx >= (1 << 18)) {
+            /* doubled coordinates below 2^19 keep every plane evaluation inside int64 */
             R.fail[r] = RP_FAIL_TOO_LARGE;
+            done[r] = 1;
+            bytes[r] = 0;
             continue;
         }
-        const Need nd = need_of(R.reg_nruns[r], dz, hy, wx, factor, feret);
-        char *m = base + off[r - r0];
-        auto take = [&m](long long bytes) {
-            char *p = m;
-            m += (bytes + 15) & ~15LL;
-            return p;
-        };
-        H3 H;
-        H.p = (long long(*)[3])take(nd.pts * 24);
-        H.cap_p = (int)nd.pts;
-        H.next = (int *)take(nd.pts * 4);
-        H.ms = (int *)take(nd.pts * 4);
-        H.me = (int *)take(nd.pts * 4);
-        H.mstamp = (unsigned *)take(nd.pts * 4);
-        H.F = (Face *)take(nd.faces * (long long)sizeof(Face));
-        H.cap_f = (int)nd.faces;
-        H.vis = (int *)take(nd.faces * 4);
-        H.hor = (int *)take(nd.faces * 4);
-        H.stack = (int *)take(nd.faces * 4);
-        H.cap_list = (int)nd.faces;
-        H.mark = 0;
-        H.nf = 0;
-        Plane *planes = (Plane *)take(nd.faces * (long long)sizeof(Plane));
-        long long *lohi = (long long *)take(nd.lohi * 8);
-        long long *extra = (long long *)take(nd.extra * 8);
-        int s[4];
-        if (!voxel_candidates(R, r, H, true)) {
-            R.fail[r] = RP_FAIL_CAPACITY;
-            continue;
-        }
-        if (initial_simplex(H.p, H.np, s) == QH_FLAT) {
-            /* the convex image is empty: solidity is area / 0, +inf, as on the CPU */
-            put_i64(R, S_AREA_CONVEX, r, 0);
-            put_f64(R, S_SOLIDITY, r, __longlong_as_double(0x7ff0000000000000LL));
-            if (feret)
-                R.fail[r] = RP_FAIL_FLAT_FERET;
-            continue;
-        }
-        if (!voxel_candidates(R, r, H, false)) {
-            R.fail[r] = RP_FAIL_CAPACITY;
-            continue;
-        }
-        int res = quickhull(H);
-        if (res) {
-            R.fail[r] = res == QH_NOMEM ? RP_FAIL_CAPACITY : RP_FAIL_INTERNAL;
-            continue;
-        }
-        const long long np = hull_planes(H, planes);
-        const long long count = convex_lines_3d(planes, np, dz, hy, wx, lohi);
-        put_i64(R, S_AREA_CONVEX, r, count);
-        put_f64(R, S_SOLIDITY, r, (double)R.reg_area[r] / (double)count);
-        if (!feret)
-            continue;
-        if (!convex_image_midpoints(lohi, dz, hy, wx, extra, extra + 2 * wx, H)) {
-            R.fail[r] = RP_FAIL_CAPACITY;
-            continue;
-        }
-        if ((res = quickhull(H))) {
-            R.fail[r] = res == QH_NOMEM ? RP_FAIL_CAPACITY : RP_FAIL_INTERNAL;
-            continue;
-        }
-        put_f64(R, S_FERET, r, hull_diameter(H));
+        const long long b = reg_layout(dz, hy, nullptr, nullptr);
+        bytes[r] = dz * hy > giant_lines ? -b : b;
     }
 }
 
-__global__ void k_count_fail(const int *fail, int64_t n, int what, unsigned long long *count)
-{
-    RP_LOOP(r, n) if (fail[r] == what) atomicAdd(count, 1ull);
-}
+struct Hull3 {
+    rp_call &C;
+    bool feret;
+    unsigned char *done;
+    std::vector<int> fail;
 
-/* Hulls of regions [r0, r1) whose flag is `redo`, in batches whose scratch stays under `limit` bytes. */
-tp_status hull3_pass(rp_call &C, int factor, bool feret, int redo, long long limit)
-{
-    rp_dev &R = C.R;
-    long long *dbytes;
-    tp_status st;
-    if ((st = C.mem.get(&dbytes, R.nreg)))
-        return st;
-    k_hull3_sizes<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, factor, feret, dbytes);
-    TP_CUDA_LAUNCHED(C.ctx);
-    std::vector<long long> bytes((size_t)R.nreg);
-    std::vector<int> fail((size_t)R.nreg);
-    if ((st = rp_fetch(C, bytes.data(), dbytes, bytes.size())) || (st = rp_fetch(C, fail.data(), R.fail, fail.size())))
-        return st;
-    int64_t r0 = 0;
-    while (r0 < R.nreg) {
-        /* a batch: consecutive regions whose scratch fits (at least one region) */
-        std::vector<long long> off;
-        long long total = 0;
-        int64_t r1 = r0;
-        while (r1 < R.nreg) {
-            const long long b = fail[(size_t)r1] == redo ? bytes[(size_t)r1] : 0;
-            if (r1 > r0 && total + b > limit)
-                break;
-            off.push_back(total);
-            total += (b + 255) & ~255LL;
-            r1++;
-        }
-        rp_arena batch; /* freed at the end of the batch */
-        batch.ctx = C.ctx;
-        long long *doff;
-        char *base;
-        if ((st = batch.get(&doff, (int64_t)off.size())) || (st = batch.get(&base, total)))
+    tp_status fetch_fail()
+    {
+        fail.resize((size_t)C.R.nreg);
+        return rp_fetch(C, fail.data(), C.R.fail, fail.size());
+    }
+
+    /* One batch of block regions through every mode. */
+    tp_status batch(const std::vector<int64_t> &ids, const std::vector<long long> &off1, long long total1)
+    {
+        const int64_t nb = (int64_t)ids.size();
+        rp_arena A;
+        A.ctx = C.ctx;
+        int64_t *dids;
+        long long *doff1, *doff2, *dnp;
+        char *base1;
+        tp_status st;
+        if ((st = A.get(&dids, nb)) || (st = A.get(&doff1, nb)) || (st = A.get(&doff2, nb)) ||
+            (st = A.get(&dnp, nb)) || (st = A.get(&base1, total1)))
             return st;
-        TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff, off.data(), sizeof(long long) * off.size(), cudaMemcpyHostToDevice, C.s));
-        k_hull3<<<rp_grid(r1 - r0, 32), 32, 0, C.s>>>(R, r0, r1, doff, base, factor, feret, redo);
-        TP_CUDA_LAUNCHED(C.ctx);
-        TP_CUDA_CHECK(C.ctx, cudaStreamSynchronize(C.s));
-        r0 = r1;
+        TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(dids, ids.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
+        TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff1, off1.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
+        Batch B{dids, doff1, base1, doff2, nullptr, dnp};
+        std::vector<long long> np((size_t)nb), off2((size_t)nb);
+        for (int mode = M_CENTRES; mode <= (feret ? M_MIDPOINTS : M_FACES); mode++) {
+            k_filter<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode);
+            TP_CUDA_LAUNCHED(C.ctx);
+            if ((st = rp_fetch(C, np.data(), dnp, np.size())))
+                return st;
+            int redo = RP_FAIL_NONE;
+            for (int factor = kFirstFactor;; factor *= 4) {
+                long long total2 = 0;
+                for (int64_t i = 0; i < nb; i++) {
+                    const bool go = np[(size_t)i] >= 0 && (redo == RP_FAIL_NONE || fail[(size_t)ids[(size_t)i]] == redo);
+                    off2[(size_t)i] = total2;
+                    total2 += go ? p2_layout(np[(size_t)i], factor, mode, nullptr, nullptr) : 0;
+                }
+                rp_arena A2; /* this attempt's hull scratch */
+                A2.ctx = C.ctx;
+                if ((st = A2.get(&B.base2, total2)))
+                    return st;
+                TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff2, off2.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
+                k_hull<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, redo, factor, feret);
+                TP_CUDA_LAUNCHED(C.ctx);
+                if ((st = fetch_fail()))
+                    return st;
+                bool again = false;
+                for (int64_t r : ids)
+                    again |= fail[(size_t)r] == RP_FAIL_CAPACITY;
+                if (!again || factor >= kLastFactor)
+                    break;
+                redo = RP_FAIL_CAPACITY;
+            }
+        }
+        return TP_OK;
     }
-    return TP_OK;
-}
+
+    tp_status step(int64_t r, char *base1, char *base2, long long np, Step s, int mode, int factor, long long *out)
+    {
+        const bool one = s == G_OFFSETS || s == G_HULL || s == G_FINISH;
+        k_giant<<<one ? 1 : 132 * 8, one ? 32 : kBlock, 0, C.s>>>(C.R, r, base1, base2, np, s, mode, factor, feret,
+                                                                   done, out);
+        TP_CUDA_LAUNCHED(C.ctx);
+        return TP_OK;
+    }
+
+    /* One giant region through every mode, each step on the whole device. */
+    tp_status giant(int64_t r, long long bytes1)
+    {
+        rp_arena A;
+        A.ctx = C.ctx;
+        char *base1;
+        long long *dout;
+        tp_status st;
+        if ((st = A.get(&base1, bytes1)) || (st = A.get(&dout, 1)))
+            return st;
+        for (int mode = M_CENTRES; mode <= (feret ? M_MIDPOINTS : M_FACES); mode++) {
+            unsigned char dn = 0;
+            if ((st = rp_fetch(C, &dn, done + r, 1)) || dn)
+                return st;
+            long long np = 0, work = 0;
+            if ((st = step(r, base1, nullptr, 0, G_INIT, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, G_FILL, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, G_CHAIN, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, G_OFFSETS, mode, 0, dout)) || (st = rp_fetch(C, &np, dout, 1)))
+                return st;
+            for (int factor = kFirstFactor;; factor *= 4) {
+                rp_arena A2;
+                A2.ctx = C.ctx;
+                char *base2;
+                if ((st = A2.get(&base2, p2_layout(np, factor, mode, nullptr, nullptr))) ||
+                    (st = step(r, base1, base2, np, G_POINTS, mode, factor, dout)) ||
+                    (st = step(r, base1, base2, np, G_HULL, mode, factor, dout)) || (st = rp_fetch(C, &work, dout, 1)))
+                    return st;
+                if (work >= 0) {
+                    if ((st = step(r, base1, base2, np, G_WORK, mode, factor, dout)) ||
+                        (st = step(r, base1, base2, np, G_FINISH, mode, factor, dout)))
+                        return st;
+                    break;
+                }
+                int f = 0;
+                if ((st = rp_fetch(C, &f, C.R.fail + r, 1)))
+                    return st;
+                if (f != RP_FAIL_CAPACITY || factor >= kLastFactor)
+                    break;
+            }
+        }
+        return TP_OK;
+    }
+};
 
 } // namespace
 
 tp_status rp_cuda_hull3(rp_call &C)
 {
-    const bool feret = (C.needs & RP_NEED_FERET) != 0;
-    const long long limit = (long long)1 << 30;
-    tp_status st = hull3_pass(C, 6, feret, RP_FAIL_NONE, limit);
-    /* regions whose faces outgrew their scratch: again with more */
-    for (int factor = 24; !st && factor <= 6 * 1024; factor *= 4) {
-        unsigned long long *cnt, n = 0;
-        if ((st = C.mem.get(&cnt, 1)))
-            return st;
-        TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(cnt, 0, sizeof *cnt, C.s));
-        k_count_fail<<<rp_grid(C.R.nreg, 256), 256, 0, C.s>>>(C.R.fail, C.R.nreg, RP_FAIL_CAPACITY, cnt);
-        TP_CUDA_LAUNCHED(C.ctx);
-        if ((st = rp_fetch(C, &n, cnt, 1)) || n == 0)
-            return st;
-        st = hull3_pass(C, factor, feret, RP_FAIL_CAPACITY, limit);
+    if (C.R.nreg == 0)
+        return TP_OK;
+    long long giant_lines = kGiantLines;
+    if (const char *e = getenv("TWINPIX_HULL3_GIANT_LINES")) /* for tests: route small regions the giant way */
+        giant_lines = atoll(e);
+    Hull3 h{C, (C.needs & RP_NEED_FERET) != 0, nullptr, {}};
+    long long *dbytes;
+    tp_status st;
+    if ((st = C.mem.get(&h.done, C.R.nreg)) || (st = C.mem.get(&dbytes, C.R.nreg)))
+        return st;
+    k_sizes<<<rp_grid(C.R.nreg, 256), 256, 0, C.s>>>(C.R, giant_lines, dbytes, h.done);
+    TP_CUDA_LAUNCHED(C.ctx);
+    std::vector<long long> bytes((size_t)C.R.nreg);
+    if ((st = rp_fetch(C, bytes.data(), dbytes, bytes.size())) || (st = h.fetch_fail()))
+        return st;
+    /* block regions in batches of consecutive regions (at least one each) */
+    std::vector<int64_t> ids;
+    std::vector<long long> off;
+    long long total = 0;
+    for (int64_t r = 0; r <= C.R.nreg && !st; r++) {
+        const long long b = r < C.R.nreg ? bytes[(size_t)r] : 0;
+        if (!ids.empty() && (r == C.R.nreg || total + b > kBatchLimit)) {
+            st = h.batch(ids, off, total);
+            ids.clear();
+            off.clear();
+            total = 0;
+        }
+        if (r < C.R.nreg && b > 0) {
+            ids.push_back(r);
+            off.push_back(total);
+            total += al16(b);
+        }
     }
+    for (int64_t r = 0; r < C.R.nreg && !st; r++)
+        if (bytes[(size_t)r] < 0)
+            st = h.giant(r, -bytes[(size_t)r]);
     return st;
 }

@@ -180,6 +180,11 @@ tp_status region_failure(rp_call &C)
                             "regionprops_table: 3D convex hull of label %lld: bounding box extents must be < "
                             "262144",
                             label);
+        case RP_FAIL_CAPACITY:
+            return tp_error(C.ctx, TP_ERR_DEVICE_NOMEM,
+                            "regionprops_table: 3D convex hull of label %lld: its faces outgrew the largest "
+                            "scratch the device path allows",
+                            label);
         default:
             return tp_error(C.ctx, TP_ERR_INTERNAL,
                             "regionprops_table: 3D convex hull of label %lld: inconsistent hull", label);

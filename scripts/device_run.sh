@@ -28,6 +28,8 @@ if has sanitize; then
   for tool in ${SAN_TOOLS:-memcheck racecheck initcheck synccheck}; do
     for t in ${SAN_TESTS:-.carry/tests/gpu_test_*}; do
       for name in $(TP_TEST_LIST=1 "$t"); do
+        # SAN_NAMES="a b": only these tests
+        [ -n "${SAN_NAMES:-}" ] && [[ " $SAN_NAMES " != *" $name "* ]] && continue
         echo "== $tool $t $name" >> "$OUT/sanitizer.txt"
         s0=$(date +%s)
         TP_TEST_SMALL=1 TP_TEST_ONLY=$name timeout "${SAN_TIMEOUT:-240}" compute-sanitizer --tool "$tool" \

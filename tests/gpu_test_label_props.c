@@ -3,6 +3,7 @@
 #include "tests/support/tp_test.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- images ---- */
@@ -713,8 +714,76 @@ static int test_props_3d(void)
     return 0;
 }
 
+/* One label made of overlapping balls (an irregular, non-convex region), a hollow ball, and small boxes. */
+static void draw_3d_large(tp_image *lab, uint64_t seed)
+{
+    const int64_t dz = lab->shape[0], h = lab->shape[1], w = lab->shape[2];
+    for (int k = 0; k < 24; k++) {
+        uint64_t r = tp_test_rand(&seed);
+        int64_t rad = 3 + (int64_t)((r >> 48) % 8), cz = (int64_t)(r % (uint64_t)dz),
+                cy = (int64_t)((r >> 16) % (uint64_t)(h / 2)), cx = (int64_t)((r >> 32) % (uint64_t)w);
+        for (int64_t z = cz - rad; z <= cz + rad; z++)
+            for (int64_t y = cy - rad; y <= cy + rad; y++)
+                for (int64_t x = cx - rad; x <= cx + rad; x++)
+                    if (z >= 0 && y >= 0 && x >= 0 && z < dz && y < h && x < w &&
+                        (z - cz) * (z - cz) + (y - cy) * (y - cy) + (x - cx) * (x - cx) <= rad * rad)
+                        put(lab, (z * h + y) * w + x, 1);
+    }
+    const int64_t R = h / 4 - 1, cz = dz / 2, cy = 3 * h / 4, cx = w / 2; /* hollow ball, label 2 */
+    for (int64_t z = 0; z < dz; z++)
+        for (int64_t y = h / 2; y < h; y++)
+            for (int64_t x = 0; x < w; x++) {
+                int64_t q = (z - cz) * (z - cz) + (y - cy) * (y - cy) + (x - cx) * (x - cx);
+                if (q <= R * R && 4 * q >= R * R)
+                    put(lab, (z * h + y) * w + x, 2);
+            }
+    for (int k = 0; k < 6; k++) /* small boxes in the corners of the lower half */
+        for (int64_t z = 1; z < 4; z++)
+            for (int64_t y = h / 2 + 1 + 2 * k; y < h / 2 + 3 + 2 * k; y++)
+                for (int64_t x = 1; x < 3 + k; x++)
+                    put(lab, (z * h + y) * w + x, 3 + k);
+}
+
+/* The device runs a region's 3D hull on one block, or, when its box has more than TWINPIX_HULL3_GIANT_LINES
+ * (z, y) lines, on the whole device step by step: both paths against the CPU, with feret_diameter_max. */
+static int test_props_3d_paths(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    const int64_t n = tp_test_small() ? 40 : 96;
+    tp_image lab = new_image(TP_INT32, 3, n, n + 8, n + 4);
+    draw_3d_large(&lab, 77);
+    static const char *routes[] = {NULL, "0", "1000000000"}; /* default, every region giant, none */
+    for (int k = 0; k < 3; k++) {
+        if (routes[k])
+            setenv("TWINPIX_HULL3_GIANT_LINES", routes[k], 1);
+        char what[96];
+        snprintf(what, sizeof what, "3D large regions, giant lines %s", routes[k] ? routes[k] : "default");
+        CHECK(props_both(what, &lab, NULL, PROPS_3D ",feret_diameter_max") == 8);
+        unsetenv("TWINPIX_HULL3_GIANT_LINES");
+    }
+    tp_image_free(&lab);
+
+    /* the flat and the separate shapes of test_props_3d, every region the giant way */
+    setenv("TWINPIX_HULL3_GIANT_LINES", "0", 1);
+    tp_image sep = new_image(TP_UINT16, 3, 24, 36, 36);
+    draw_3d(&sep, 20, true, 33);
+    CHECK(props_both("3D separate shapes, giant", &sep, NULL, PROPS_3D ",feret_diameter_max") > 5);
+    tp_image_free(&sep);
+    tp_image flat = new_image(TP_UINT8, 3, 5, 12, 12);
+    for (int64_t y = 2; y < 9; y++)
+        for (int64_t x = 1; x < 10; x++)
+            put(&flat, (2 * 12 + y) * 12 + x, 7);
+    put(&flat, 0, 3);
+    CHECK(props_both("3D flat region, giant", &flat, NULL, "label,area,area_convex,solidity") == 2);
+    props_refused("3D flat region's feret, giant", &flat, NULL, "label,feret_diameter_max");
+    unsetenv("TWINPIX_HULL3_GIANT_LINES");
+    tp_image_free(&flat);
+    return 0;
+}
+
 TP_TESTS(T(test_label_random_masks), T(test_label_checkerboard), T(test_label_spiral_and_snake),
          T(test_label_many_labels), T(test_label_edge_cases), T(test_label_int_images), T(test_label_3d),
          T(test_label_large_and_device_resident), T(test_props_2d_every_property),
          T(test_props_sparse_and_single_pixels), T(test_props_float_corners), T(test_props_2000_regions),
-         T(test_props_3d))
+         T(test_props_3d), T(test_props_3d_paths))

@@ -23,6 +23,9 @@ static const dims k_sizes[] = {
 };
 /* under TP_TEST_SMALL the 257x129 case is left out (every path is still taken by 61x53 and the 3D case) */
 #define N_SIZES ((int)(sizeof k_sizes / sizeof k_sizes[0]) - (tp_test_small() ? 1 : 0))
+/* under TP_TEST_SMALL the long sweeps take every SWEEP-th dtype, mode or variant: racecheck replays every
+ * shared-memory access, and the kernels' access patterns do not depend on the element type */
+#define SWEEP (tp_test_small() ? 3 : 1)
 
 static const tp_dtype k_all_dtypes[] = {TP_BOOL,  TP_UINT8, TP_INT8,  TP_UINT16,  TP_INT16,
                                         TP_UINT32, TP_INT32, TP_INT64, TP_FLOAT32, TP_FLOAT64};
@@ -384,7 +387,7 @@ static int test_gaussian_cases(void)
         const dims *d = &k_sizes[si];
         char sz[48];
         dims_str(d, sz, sizeof sz);
-        for (int ti = 0; ti < N_DTYPES; ti++) {
+        for (int ti = 0; ti < N_DTYPES; ti += SWEEP) {
             tp_dtype dt = k_all_dtypes[ti];
             for (int pat = 0; pat < 2; pat++) {
                 tp_image im = new_dims(dt, d);
@@ -411,14 +414,14 @@ static int test_gaussian_edges(void)
     static const char *modes[] = {"nearest", "reflect", "mirror", "constant", "wrap"};
     static const dims shapes[] = {{2, {1, 1, 0}}, {2, {2, 3, 0}}, {2, {5, 1, 0}}, {2, {7, 40, 0}},
                                   {2, {33, 129, 0}}, {3, {3, 5, 7}}, {3, {9, 4, 33}}};
-    for (int si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si++) {
+    for (int si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si += tp_test_small() ? 2 : 1) {
         const dims *d = &shapes[si];
         char sz[48];
         dims_str(d, sz, sizeof sz);
         tp_image f32 = new_dims(TP_FLOAT32, d), u8 = new_dims(TP_UINT8, d);
         fill_uniform(&f32, -2.0, 3.0, 51 + (uint64_t)si);
         fill_bits(&u8, 61 + (uint64_t)si);
-        for (int m = 0; m < 5; m++) {
+        for (int m = 0; m < 5; m += tp_test_small() ? 2 : 1) {
             static const char *sigmas[] = {"0.3", "1", "2.5", "7", "40", "0,3", "3,0", "0"};
             for (int k = 0; k < (int)(sizeof sigmas / sizeof sigmas[0]); k++) {
                 char spec[160], what[96];
@@ -455,7 +458,7 @@ static int test_gaussian_edges(void)
         tp_image_free(&row);
     }
     /* channels: first and last, 2D and 3D, filtered independently */
-    for (int ti = 0; ti < N_DTYPES; ti++) {
+    for (int ti = 0; ti < N_DTYPES; ti += SWEEP) {
         tp_dtype dt = k_all_dtypes[ti];
         int64_t last[3] = {23, 31, 3}, first[3] = {3, 23, 31}, last3[4] = {5, 6, 7, 2};
         tp_image a = new_image(dt, 3, last, 2), b = new_image(dt, 3, first, 0), c3 = new_image(dt, 4, last3, 3);
@@ -510,7 +513,7 @@ static int test_threshold_otsu(void)
         const dims *d = &k_sizes[si];
         char sz[48];
         dims_str(d, sz, sizeof sz);
-        for (int ti = 0; ti < (int)(sizeof k_otsu_dtypes / sizeof k_otsu_dtypes[0]); ti++) {
+        for (int ti = 0; ti < (int)(sizeof k_otsu_dtypes / sizeof k_otsu_dtypes[0]); ti += SWEEP) {
             tp_dtype dt = k_otsu_dtypes[ti];
             tp_image im = new_dims(dt, d);
             char what[128];
@@ -760,7 +763,7 @@ static int test_label2rgb(void)
         const dims *d = &k_sizes[si];
         char sz[48];
         dims_str(d, sz, sizeof sz);
-        for (int li = 0; li < (int)(sizeof k_label_dtypes / sizeof k_label_dtypes[0]); li++) {
+        for (int li = 0; li < (int)(sizeof k_label_dtypes / sizeof k_label_dtypes[0]); li += SWEEP) {
             tp_dtype lt = k_label_dtypes[li];
             for (int sparse = 0; sparse < 2; sparse++) {
                 tp_image lab = new_dims(lt, d);
@@ -772,7 +775,7 @@ static int test_label2rgb(void)
                     compare_spec(what, "label2rgb", &lab, NULL, extra[k]);
                 /* over a grey image of several dtypes, and over RGB images (channels last and first) */
                 static const tp_dtype idt[] = {TP_UINT8, TP_FLOAT32, TP_FLOAT64, TP_INT16, TP_BOOL, TP_UINT32};
-                for (int k = 0; k < 6 && li % 3 == sparse; k++) {
+                for (int k = 0; k < 6 && li % 3 == sparse; k += SWEEP) {
                     tp_image g = new_dims(idt[k], d);
                     fill_gauss_input(&g, k % 2, 201 + (uint64_t)k);
                     if (tp_dtype_is_float(idt[k]))
