@@ -15,8 +15,9 @@
  *  - feret: the midpoints around the convex image go through the same filter, one thread builds their hull,
  *    and the farthest pair of its vertices is searched in parallel (squared distances fit int64: max atomics).
  * A region runs on one block, regions in batches whose scratch stays under a limit; a region whose box has
- * more than TWINPIX_HULL3_GIANT_LINES (z, y) lines (default 4096) runs on the whole device, one kernel per
- * step. Scratch is sized from the box for the filter and from the surviving points for the hull; a hull
+ * more than TWINPIX_HULL3_GIANT_LINES (z, y) lines (default 16384) runs on the whole device, one kernel per
+ * step. More than TWINPIX_HULL3_REDUCE_MIN survivors (default 4096) are first reduced chunk by chunk: the
+ * hulls of chunks of consecutive groups in parallel, only their vertices kept, chunks doubling per level. Scratch is sized from the box for the filter and from the surviving points for the hull; a hull
  * whose faces outgrow its scratch is redone with more. */
 #include "gpu/regionprops_hull3_qh.cuh"
 
@@ -28,9 +29,11 @@ namespace {
 enum Mode { M_CENTRES = 0, M_FACES, M_MIDPOINTS };
 
 constexpr int kBlock = 256;
-constexpr long long kGiantLines = 4096;
+constexpr long long kGiantLines = 16384; /* below, regions run concurrently, one block each: the hull is latency-bound */
 constexpr long long kBatchLimit = (long long)1 << 30; /* filter scratch of one batch of block regions */
 constexpr int kFirstFactor = 6, kLastFactor = 6 * 1024;
+constexpr long long kChunk = 8;        /* groups per chunk at the reduction's first level */
+constexpr long long kReduceMin = 4096; /* survivors above which the hull is reduced chunk by chunk first */
 
 __host__ __device__ inline long long al16(long long b) { return (b + 15) & ~15LL; }
 
@@ -44,6 +47,7 @@ struct Reg {
     int2 *chain;             /* [2 nrow][ng]: the left chain's (row, x), then the right chain's */
     int2 *nchain;            /* [ng]: lengths of the two chains */
     long long *goff;         /* [ng + 1]: the group's first point */
+    long long *goff2;        /* [ng + 1]: the same after an odd number of reduction levels */
     int2 *lohi;              /* [dz hy]: the convex image's x range per line (lo > hi: empty) */
     unsigned long long *acc; /* [4]: points, count or farthest squared distance, planes, vertices */
 };
@@ -59,7 +63,7 @@ __host__ __device__ inline long long reg_layout(long long dz, long long hy, char
         return p;
     };
     char *cells = take(ng * nrow * 8), *chain = take(2 * nrow * ng * 8), *nchain = take(ng * 8),
-         *goff = take((ng + 1) * 8), *lohi = take(dz * hy * 8), *acc = take(4 * 8);
+         *goff = take((ng + 1) * 8), *goff2 = take((ng + 1) * 8), *lohi = take(dz * hy * 8), *acc = take(4 * 8);
     if (g) {
         g->ng = ng;
         g->nrow = nrow;
@@ -67,6 +71,7 @@ __host__ __device__ inline long long reg_layout(long long dz, long long hy, char
         g->chain = (int2 *)chain;
         g->nchain = (int2 *)nchain;
         g->goff = (long long *)goff;
+        g->goff2 = (long long *)goff2;
         g->lohi = (int2 *)lohi;
         g->acc = (unsigned long long *)acc;
     }
@@ -91,6 +96,9 @@ __device__ Reg reg_of(const rp_dev &R, int64_t r, char *base)
 /* The hull's scratch for np points: quickhull's arrays (faces: factor per point), or only the points. */
 struct P2 {
     long long (*p)[3];
+    long long (*p_alt)[3]; /* the points after an odd number of reduction levels */
+    unsigned char *keep;   /* per point: a vertex of its chunk's hull */
+    int factor;
     int *next, *ms, *me;
     unsigned *mstamp;
     Face *F;
@@ -99,9 +107,10 @@ struct P2 {
     long long cap_f;
 };
 
-__host__ __device__ inline long long p2_layout(long long np, int factor, int mode, char *base, P2 *q)
+__host__ __device__ inline long long p2_layout(long long np, long long ng, int factor, int mode, char *base, P2 *q)
 {
-    const long long nf = mode == M_CENTRES ? 0 : (long long)factor * np + 64;
+    /* faces: factor per point and 64 more per chunk of the reduction (at most one chunk per group) */
+    const long long nf = mode == M_CENTRES ? 0 : (long long)factor * np + 64 * (ng + 1);
     long long m = 0;
     auto take = [&](long long bytes) {
         char *p = base ? base + m : nullptr;
@@ -109,9 +118,11 @@ __host__ __device__ inline long long p2_layout(long long np, int factor, int mod
         return p;
     };
     char *p = take(np * 24);
-    char *next = nullptr, *ms = nullptr, *me = nullptr, *mstamp = nullptr, *F = nullptr, *vis = nullptr,
+    char *p_alt = nullptr, *keep = nullptr, *next = nullptr, *ms = nullptr, *me = nullptr, *mstamp = nullptr, *F = nullptr, *vis = nullptr,
          *hor = nullptr, *stack = nullptr, *planes = nullptr;
     if (nf) {
+        p_alt = take(np * 24);
+        keep = take(np);
         next = take(np * 4);
         ms = take(np * 4);
         me = take(np * 4);
@@ -124,6 +135,9 @@ __host__ __device__ inline long long p2_layout(long long np, int factor, int mod
     }
     if (q) {
         q->p = (long long(*)[3])p;
+        q->p_alt = (long long(*)[3])p_alt;
+        q->keep = (unsigned char *)keep;
+        q->factor = factor;
         q->next = (int *)next;
         q->ms = (int *)ms;
         q->me = (int *)me;
@@ -275,39 +289,113 @@ __device__ void s_points(const Reg &g, const P2 &q, long long t, long long nt)
     }
 }
 
-__device__ H3 hull_of(const P2 &q, long long np)
+__device__ __forceinline__ long long (*pts_at(const P2 &q, int level))[3] { return level & 1 ? q.p_alt : q.p; }
+__device__ __forceinline__ long long *off_at(const Reg &g, int level) { return level & 1 ? g.goff2 : g.goff; }
+
+/* Quickhull state over points [s, s + n) of `pts`, with faces from index f0 (cap_f of them). */
+__device__ H3 hull_of(const P2 &q, long long (*pts)[3], long long s, long long n, long long f0, long long cap_f)
 {
     H3 H;
-    H.p = q.p;
-    H.np = (int)np;
-    H.cap_p = (int)np;
-    H.next = q.next;
-    H.ms = q.ms;
-    H.me = q.me;
-    H.mstamp = q.mstamp;
-    H.F = q.F;
+    H.p = pts + s;
+    H.np = (int)n;
+    H.cap_p = (int)n;
+    H.next = q.next + s;
+    H.ms = q.ms + s;
+    H.me = q.me + s;
+    H.mstamp = q.mstamp + s;
+    H.F = q.F + f0;
     H.nf = 0;
-    H.cap_f = (int)q.cap_f;
-    H.vis = q.vis;
-    H.hor = q.hor;
-    H.stack = q.stack;
-    H.cap_list = (int)q.cap_f;
+    H.cap_f = (int)cap_f;
+    H.vis = q.vis + f0;
+    H.hor = q.hor + f0;
+    H.stack = q.stack + f0;
+    H.cap_list = (int)cap_f;
     H.mark = 0;
     return H;
 }
 
+/* ---- the reduction: a vertex of the region's hull is a vertex of the hull of any subset containing it,
+ * so chunks of consecutive groups are hulled in parallel (one warp's lane 0 each: different hulls in one
+ * warp would serialise) and only their vertices go on, chunks twice as large at each level. A chunk that is
+ * flat or whose hull fails keeps every point. Level L reads pts_at(L)/off_at(L) and writes level L + 1. */
+__device__ void s_chunks(const Reg &g, const P2 &q, int level, long long gc, long long t, long long nt)
+{
+    long long(*pts)[3] = pts_at(q, level);
+    const long long *off = off_at(g, level), nch = (g.ng + gc - 1) / gc;
+    if (t & 31)
+        return;
+    for (long long k = t >> 5; k < nch; k += (nt + 31) >> 5) {
+        const long long s = off[k * gc], e = off[(k + 1) * gc < g.ng ? (k + 1) * gc : g.ng], n = e - s;
+        H3 H = hull_of(q, pts, s, n, q.factor * s + 64 * k, q.factor * n + 64);
+        const int res = n >= 4 ? quickhull(H) : (int)QH_FLAT;
+        for (long long i = s; i < e; i++)
+            q.keep[i] = res != QH_OK;
+        if (res == QH_OK)
+            for (int i = 0; i < H.nf; i++)
+                for (int v = 0; H.F[i].alive && v < 3; v++)
+                    q.keep[s + H.F[i].v[v]] = 1;
+    }
+}
+
+/* Per group: its kept points (counts into the next level's offsets, shifted by one). */
+__device__ void s_keepcount(const Reg &g, const P2 &q, int level, long long t, long long nt)
+{
+    const long long *off = off_at(g, level);
+    long long *nxt = off_at(g, level + 1);
+    for (long long c = t; c < g.ng; c += nt) {
+        long long k = 0;
+        for (long long i = off[c]; i < off[c + 1]; i++)
+            k += q.keep[i];
+        nxt[c + 1] = k;
+    }
+}
+
+__device__ void s_keepsum(const Reg &g, int level)
+{
+    long long *nxt = off_at(g, level + 1);
+    nxt[0] = 0;
+    for (long long c = 0; c < g.ng; c++)
+        nxt[c + 1] += nxt[c];
+}
+
+__device__ void s_move(const Reg &g, const P2 &q, int level, long long t, long long nt)
+{
+    long long(*src)[3] = pts_at(q, level), (*dst)[3] = pts_at(q, level + 1);
+    const long long *off = off_at(g, level), *nxt = off_at(g, level + 1);
+    for (long long c = t; c < g.ng; c += nt)
+        for (long long i = off[c], o = nxt[c]; i < off[c + 1]; i++)
+            if (q.keep[i]) {
+                dst[o][0] = src[i][0];
+                dst[o][1] = src[i][1];
+                dst[o][2] = src[i][2];
+                o++;
+            }
+}
+
+/* The reduction's levels for np survivors of ng groups. */
+__host__ __device__ inline int levels_of(long long np, long long ng, int mode, long long reduce_min)
+{
+    int n = 0;
+    if (mode != M_CENTRES && np > reduce_min)
+        for (long long gc = kChunk; gc < ng; gc <<= 1)
+            n++;
+    return n;
+}
+
 /* One thread. Returns the parallel work that follows (planes to clip by, vertices to pair) or -1 when the
  * region is finished or failed in this mode. */
-__device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, long long np, int mode, bool feret,
+__device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, int level, int mode, bool feret,
                             unsigned char *done)
 {
+    long long(*pts)[3] = pts_at(q, level);
+    const long long np = off_at(g, level)[g.ng];
     const int64_t r = g.r;
     R.fail[r] = RP_FAIL_NONE;
     if (mode == M_CENTRES) {
         /* scikit-image takes the hull of the voxel centres first; Qhull fails on a flat set and the convex
          * image is empty: solidity is area / 0, +inf, as on the CPU */
         int s[4];
-        if (initial_simplex(q.p, (int)np, s) == QH_FLAT) {
+        if (initial_simplex(pts, (int)np, s) == QH_FLAT) {
             put_i64(R, S_AREA_CONVEX, r, 0);
             put_f64(R, S_SOLIDITY, r, __longlong_as_double(0x7ff0000000000000LL));
             if (feret)
@@ -316,7 +404,7 @@ __device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, long lon
         }
         return -1;
     }
-    H3 H = hull_of(q, np);
+    H3 H = hull_of(q, pts, 0, np, 0, q.cap_f);
     const int res = quickhull(H);
     if (res) {
         R.fail[r] = res == QH_NOMEM ? RP_FAIL_CAPACITY : RP_FAIL_INTERNAL;
@@ -383,13 +471,14 @@ __device__ void s_count(const Reg &g, const P2 &q, long long nplanes, long long 
 }
 
 /* The farthest pair of the hull's vertices: squared distances in doubled coordinates (< 2^41) into acc[1]. */
-__device__ void s_pairs(const Reg &g, const P2 &q, long long nv, long long t, long long nt)
+__device__ void s_pairs(const Reg &g, const P2 &q, int level, long long nv, long long t, long long nt)
 {
+    long long(*pts)[3] = pts_at(q, level);
     unsigned long long best = 0;
     for (long long i = t; i < nv; i += nt) {
-        const long long *a = q.p[q.ms[i]];
+        const long long *a = pts[q.ms[i]];
         for (long long j = i + 1; j < nv; j++) {
-            const long long *b = q.p[q.ms[j]];
+            const long long *b = pts[q.ms[j]];
             const long long d0 = a[0] - b[0], d1 = a[1] - b[1], d2 = a[2] - b[2];
             const unsigned long long d = (unsigned long long)(d0 * d0 + d1 * d1 + d2 * d2);
             best = d > best ? d : best;
@@ -423,7 +512,7 @@ struct Batch {
     char *base1;
     const long long *off2; /* hull scratch of each, from base2 */
     char *base2;
-    long long *npts; /* survivors of the filter, -1: not in this mode */
+    long long *npts; /* per region: survivors of the filter (-1: not in this mode) and groups */
 };
 
 __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsigned char *done, int mode)
@@ -431,7 +520,7 @@ __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsi
     const int64_t r = B.ids[blockIdx.x];
     if (done[r]) {
         if (threadIdx.x == 0)
-            B.npts[blockIdx.x] = -1;
+            B.npts[2 * blockIdx.x] = -1;
         return;
     }
     const Reg g = reg_of(R, r, B.base1 + B.off1[blockIdx.x]);
@@ -441,32 +530,46 @@ __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsi
     __syncthreads();
     s_chain(g, threadIdx.x, blockDim.x);
     __syncthreads();
-    if (threadIdx.x == 0)
-        B.npts[blockIdx.x] = s_offsets(g);
+    if (threadIdx.x == 0) {
+        B.npts[2 * blockIdx.x] = s_offsets(g);
+        B.npts[2 * blockIdx.x + 1] = g.ng;
+    }
 }
 
 __global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned char *done, int mode, int redo,
-                                                 int factor, bool feret)
+                                                 int factor, bool feret, long long reduce_min)
 {
     const int64_t r = B.ids[blockIdx.x];
-    const long long np = B.npts[blockIdx.x];
+    const long long np = B.npts[2 * blockIdx.x];
     if (np < 0 || done[r] || R.fail[r] != redo)
         return;
     __shared__ long long work;
     const Reg g = reg_of(R, r, B.base1 + B.off1[blockIdx.x]);
     P2 q;
-    p2_layout(np, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
+    p2_layout(np, g.ng, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
     s_points(g, q, threadIdx.x, blockDim.x);
     __syncthreads();
+    const int nlev = levels_of(np, g.ng, mode, reduce_min);
+    for (int L = 0; L < nlev; L++) {
+        s_chunks(g, q, L, kChunk << L, threadIdx.x, blockDim.x);
+        __syncthreads();
+        s_keepcount(g, q, L, threadIdx.x, blockDim.x);
+        __syncthreads();
+        if (threadIdx.x == 0)
+            s_keepsum(g, L);
+        __syncthreads();
+        s_move(g, q, L, threadIdx.x, blockDim.x);
+        __syncthreads();
+    }
     if (threadIdx.x == 0)
-        work = s_hull(R, g, q, np, mode, feret, done);
+        work = s_hull(R, g, q, nlev, mode, feret, done);
     __syncthreads();
     if (work < 0)
         return;
     if (mode == M_FACES)
         s_count(g, q, work, threadIdx.x, blockDim.x);
     else
-        s_pairs(g, q, work, threadIdx.x, blockDim.x);
+        s_pairs(g, q, nlev, work, threadIdx.x, blockDim.x);
     __syncthreads();
     if (threadIdx.x == 0)
         s_finish(R, g, mode, feret, done);
@@ -474,16 +577,19 @@ __global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned cha
 
 /* ---- giant regions: the same steps, each over the whole grid ---- */
 
-enum Step { G_INIT, G_FILL, G_CHAIN, G_OFFSETS, G_POINTS, G_HULL, G_WORK, G_FINISH };
+enum Step { G_INIT, G_FILL, G_CHAIN, G_OFFSETS, G_POINTS, G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE, G_HULL, G_WORK,
+            G_FINISH };
 
-__global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *base1, char *base2, long long np, int step,
-                                                  int mode, int factor, bool feret, unsigned char *done, long long *out)
+/* np: the filter's survivors (the hull scratch's size); level: the reduction level the step works on. */
+__global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *base1, char *base2, long long np, int level,
+                                                  int step, int mode, int factor, bool feret, unsigned char *done,
+                                                  long long *out)
 {
     const long long t = blockIdx.x * (long long)blockDim.x + threadIdx.x, nt = (long long)gridDim.x * blockDim.x;
     const Reg g = reg_of(R, r, base1);
     P2 q = {};
     if (base2)
-        p2_layout(np, factor, mode, base2, &q);
+        p2_layout(np, g.ng, factor, mode, base2, &q);
     switch (step) {
     case G_INIT:
         s_init(g, t, nt);
@@ -495,21 +601,36 @@ __global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *bas
         s_chain(g, t, nt);
         break;
     case G_OFFSETS:
+        if (t == 0) {
+            out[0] = s_offsets(g);
+            out[1] = g.ng;
+        }
+        break;
+    case G_CHUNKS:
+        s_chunks(g, q, level, kChunk << level, t, nt);
+        break;
+    case G_KEEPCOUNT:
+        s_keepcount(g, q, level, t, nt);
+        break;
+    case G_KEEPSUM:
         if (t == 0)
-            *out = s_offsets(g);
+            s_keepsum(g, level);
+        break;
+    case G_MOVE:
+        s_move(g, q, level, t, nt);
         break;
     case G_POINTS:
         s_points(g, q, t, nt);
         break;
     case G_HULL:
         if (t == 0)
-            *out = s_hull(R, g, q, np, mode, feret, done);
+            *out = s_hull(R, g, q, level, mode, feret, done);
         break;
-    case G_WORK: /* np is the work that G_HULL returned */
+    case G_WORK:
         if (mode == M_FACES)
             s_count(g, q, (long long)g.acc[2], t, nt);
         else
-            s_pairs(g, q, (long long)g.acc[3], t, nt);
+            s_pairs(g, q, level, (long long)g.acc[3], t, nt);
         break;
     case G_FINISH:
         if (t == 0)
@@ -543,6 +664,7 @@ __global__ void k_sizes(rp_dev R, long long giant_lines, long long *bytes, unsig
 struct Hull3 {
     rp_call &C;
     bool feret;
+    long long reduce_min;
     unsigned char *done;
     std::vector<int> fail;
 
@@ -563,12 +685,12 @@ struct Hull3 {
         char *base1;
         tp_status st;
         if ((st = A.get(&dids, nb)) || (st = A.get(&doff1, nb)) || (st = A.get(&doff2, nb)) ||
-            (st = A.get(&dnp, nb)) || (st = A.get(&base1, total1)))
+            (st = A.get(&dnp, 2 * nb)) || (st = A.get(&base1, total1)))
             return st;
         TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(dids, ids.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
         TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff1, off1.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
         Batch B{dids, doff1, base1, doff2, nullptr, dnp};
-        std::vector<long long> np((size_t)nb), off2((size_t)nb);
+        std::vector<long long> np(2 * (size_t)nb), off2((size_t)nb);
         for (int mode = M_CENTRES; mode <= (feret ? M_MIDPOINTS : M_FACES); mode++) {
             k_filter<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode);
             TP_CUDA_LAUNCHED(C.ctx);
@@ -578,16 +700,17 @@ struct Hull3 {
             for (int factor = kFirstFactor;; factor *= 4) {
                 long long total2 = 0;
                 for (int64_t i = 0; i < nb; i++) {
-                    const bool go = np[(size_t)i] >= 0 && (redo == RP_FAIL_NONE || fail[(size_t)ids[(size_t)i]] == redo);
+                    const long long n = np[2 * (size_t)i], ng = np[2 * (size_t)i + 1];
+                    const bool go = n >= 0 && (redo == RP_FAIL_NONE || fail[(size_t)ids[(size_t)i]] == redo);
                     off2[(size_t)i] = total2;
-                    total2 += go ? p2_layout(np[(size_t)i], factor, mode, nullptr, nullptr) : 0;
+                    total2 += go ? p2_layout(n, ng, factor, mode, nullptr, nullptr) : 0;
                 }
                 rp_arena A2; /* this attempt's hull scratch */
                 A2.ctx = C.ctx;
                 if ((st = A2.get(&B.base2, total2)))
                     return st;
                 TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff2, off2.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
-                k_hull<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, redo, factor, feret);
+                k_hull<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, redo, factor, feret, reduce_min);
                 TP_CUDA_LAUNCHED(C.ctx);
                 if ((st = fetch_fail()))
                     return st;
@@ -602,11 +725,12 @@ struct Hull3 {
         return TP_OK;
     }
 
-    tp_status step(int64_t r, char *base1, char *base2, long long np, Step s, int mode, int factor, long long *out)
+    tp_status step(int64_t r, char *base1, char *base2, long long np, int level, Step s, int mode, int factor,
+                   long long *out)
     {
-        const bool one = s == G_OFFSETS || s == G_HULL || s == G_FINISH;
-        k_giant<<<one ? 1 : 132 * 8, one ? 32 : kBlock, 0, C.s>>>(C.R, r, base1, base2, np, s, mode, factor, feret,
-                                                                   done, out);
+        const bool one = s == G_OFFSETS || s == G_KEEPSUM || s == G_HULL || s == G_FINISH;
+        k_giant<<<one ? 1 : 132 * 8, one ? 32 : kBlock, 0, C.s>>>(C.R, r, base1, base2, np, level, s, mode, factor,
+                                                                   feret, done, out);
         TP_CUDA_LAUNCHED(C.ctx);
         return TP_OK;
     }
@@ -619,29 +743,40 @@ struct Hull3 {
         char *base1;
         long long *dout;
         tp_status st;
-        if ((st = A.get(&base1, bytes1)) || (st = A.get(&dout, 1)))
+        if ((st = A.get(&base1, bytes1)) || (st = A.get(&dout, 2)))
             return st;
         for (int mode = M_CENTRES; mode <= (feret ? M_MIDPOINTS : M_FACES); mode++) {
             unsigned char dn = 0;
             if ((st = rp_fetch(C, &dn, done + r, 1)) || dn)
                 return st;
-            long long np = 0, work = 0;
-            if ((st = step(r, base1, nullptr, 0, G_INIT, mode, 0, dout)) ||
-                (st = step(r, base1, nullptr, 0, G_FILL, mode, 0, dout)) ||
-                (st = step(r, base1, nullptr, 0, G_CHAIN, mode, 0, dout)) ||
-                (st = step(r, base1, nullptr, 0, G_OFFSETS, mode, 0, dout)) || (st = rp_fetch(C, &np, dout, 1)))
+            long long npg[2] = {0, 0}, work = 0;
+            if ((st = step(r, base1, nullptr, 0, 0, G_INIT, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, 0, G_FILL, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, 0, G_CHAIN, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, 0, G_OFFSETS, mode, 0, dout)) || (st = rp_fetch(C, npg, dout, 2)))
                 return st;
+            const long long np = npg[0];
+            const int nlev = levels_of(np, npg[1], mode, reduce_min);
             for (int factor = kFirstFactor;; factor *= 4) {
                 rp_arena A2;
                 A2.ctx = C.ctx;
                 char *base2;
-                if ((st = A2.get(&base2, p2_layout(np, factor, mode, nullptr, nullptr))) ||
-                    (st = step(r, base1, base2, np, G_POINTS, mode, factor, dout)) ||
-                    (st = step(r, base1, base2, np, G_HULL, mode, factor, dout)) || (st = rp_fetch(C, &work, dout, 1)))
+                if ((st = A2.get(&base2, p2_layout(np, npg[1], factor, mode, nullptr, nullptr))) ||
+                    (st = step(r, base1, base2, np, 0, G_POINTS, mode, factor, dout)))
+                    return st;
+                for (int L = 0; L < nlev && !st; L++)
+                    if ((st = step(r, base1, base2, np, L, G_CHUNKS, mode, factor, dout)) ||
+                        (st = step(r, base1, base2, np, L, G_KEEPCOUNT, mode, factor, dout)) ||
+                        (st = step(r, base1, base2, np, L, G_KEEPSUM, mode, factor, dout)))
+                        break;
+                    else
+                        st = step(r, base1, base2, np, L, G_MOVE, mode, factor, dout);
+                if (st || (st = step(r, base1, base2, np, nlev, G_HULL, mode, factor, dout)) ||
+                    (st = rp_fetch(C, &work, dout, 1)))
                     return st;
                 if (work >= 0) {
-                    if ((st = step(r, base1, base2, np, G_WORK, mode, factor, dout)) ||
-                        (st = step(r, base1, base2, np, G_FINISH, mode, factor, dout)))
+                    if ((st = step(r, base1, base2, np, nlev, G_WORK, mode, factor, dout)) ||
+                        (st = step(r, base1, base2, np, nlev, G_FINISH, mode, factor, dout)))
                         return st;
                     break;
                 }
@@ -662,10 +797,13 @@ tp_status rp_cuda_hull3(rp_call &C)
 {
     if (C.R.nreg == 0)
         return TP_OK;
-    long long giant_lines = kGiantLines;
-    if (const char *e = getenv("TWINPIX_HULL3_GIANT_LINES")) /* for tests: route small regions the giant way */
+    /* for tests: route small regions the giant way, reduce small hulls */
+    long long giant_lines = kGiantLines, reduce_min = kReduceMin;
+    if (const char *e = getenv("TWINPIX_HULL3_GIANT_LINES"))
         giant_lines = atoll(e);
-    Hull3 h{C, (C.needs & RP_NEED_FERET) != 0, nullptr, {}};
+    if (const char *e = getenv("TWINPIX_HULL3_REDUCE_MIN"))
+        reduce_min = atoll(e);
+    Hull3 h{C, (C.needs & RP_NEED_FERET) != 0, reduce_min, nullptr, {}};
     long long *dbytes;
     tp_status st;
     if ((st = C.mem.get(&h.done, C.R.nreg)) || (st = C.mem.get(&dbytes, C.R.nreg)))

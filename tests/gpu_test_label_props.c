@@ -753,19 +753,25 @@ static int test_props_3d_paths(void)
     const int64_t n = tp_test_small() ? 40 : 96;
     tp_image lab = new_image(TP_INT32, 3, n, n + 8, n + 4);
     draw_3d_large(&lab, 77);
-    static const char *routes[] = {NULL, "0", "1000000000"}; /* default, every region giant, none */
-    for (int k = 0; k < 3; k++) {
-        if (routes[k])
-            setenv("TWINPIX_HULL3_GIANT_LINES", routes[k], 1);
+    /* default; every region giant; none; and each with every hull above 16 points reduced chunk by chunk */
+    static const char *routes[] = {NULL, "0", "1000000000"};
+    for (int k = 0; k < 6; k++) {
+        if (routes[k % 3])
+            setenv("TWINPIX_HULL3_GIANT_LINES", routes[k % 3], 1);
+        if (k >= 3)
+            setenv("TWINPIX_HULL3_REDUCE_MIN", "16", 1);
         char what[96];
-        snprintf(what, sizeof what, "3D large regions, giant lines %s", routes[k] ? routes[k] : "default");
+        snprintf(what, sizeof what, "3D large regions, giant lines %s%s", routes[k % 3] ? routes[k % 3] : "default",
+                 k >= 3 ? ", reduced" : "");
         CHECK(props_both(what, &lab, NULL, PROPS_3D ",feret_diameter_max") == 8);
         unsetenv("TWINPIX_HULL3_GIANT_LINES");
+        unsetenv("TWINPIX_HULL3_REDUCE_MIN");
     }
     tp_image_free(&lab);
 
     /* the flat and the separate shapes of test_props_3d, every region the giant way */
     setenv("TWINPIX_HULL3_GIANT_LINES", "0", 1);
+    setenv("TWINPIX_HULL3_REDUCE_MIN", "8", 1);
     tp_image sep = new_image(TP_UINT16, 3, 24, 36, 36);
     draw_3d(&sep, 20, true, 33);
     CHECK(props_both("3D separate shapes, giant", &sep, NULL, PROPS_3D ",feret_diameter_max") > 5);
@@ -778,6 +784,7 @@ static int test_props_3d_paths(void)
     CHECK(props_both("3D flat region, giant", &flat, NULL, "label,area,area_convex,solidity") == 2);
     props_refused("3D flat region's feret, giant", &flat, NULL, "label,feret_diameter_max");
     unsetenv("TWINPIX_HULL3_GIANT_LINES");
+    unsetenv("TWINPIX_HULL3_REDUCE_MIN");
     tp_image_free(&flat);
     return 0;
 }
