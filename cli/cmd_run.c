@@ -4,9 +4,10 @@
  * synthetic 2D image / 3D volume. With a usable GPU it runs on both backends, checks every stage's output for
  * bit-identity (parity) and reports per-stage speedups; without one it says so.
  *
- * Parity keeps no copies: every stage's result is reduced to a 64-bit digest (cli/run_util.h: dtype, shape
- * and bytes; device results are downloaded a 256 MiB block at a time) while the pipeline runner still holds
- * it, and the regionprops table is kept and compared in full. So the memory of a run is the pipeline's own
+ * Parity keeps no copies: every stage's result is reduced to a 64-bit digest (core/digest.c: dtype, shape
+ * and bytes, every float NaN hashed as one canonical NaN, so NaNs of different bits agree as in compare/'s
+ * exact contract; device results are downloaded a 256 MiB block at a time) while the pipeline runner still
+ * holds it, and the regionprops table is kept and compared in full. So the memory of a run is the pipeline's own
  * (core/pipeline.c frees each result once no later step reads it), and a volume of billions of voxels goes
  * through; two separate runs (--backend cuda, then --backend cpu --parity-with the first run.json) compare
  * the same way.
@@ -314,7 +315,8 @@ static void usage(void)
         "(TWINPIX_DEBUG=1 shows why).\n"
         "Steps: channel blurred threshold binary eroded labels overlay table (e.g. --set blurred.sigma=2).\n"
         "Parity: every stage's result is reduced to a 64-bit digest of its dtype, shape and bytes (no copies are\n"
-        "kept; device results are read back 256 MiB at a time) and the regionprops table is compared in full;\n"
+        "kept; device results are read back 256 MiB at a time; every float NaN counts as one NaN, whatever its\n"
+        "sign and payload) and the regionprops table is compared in full;\n"
         "--parity-with RUN.json compares this run's digests with another run's (e.g. --backend cuda first, then\n"
         "--backend cpu --parity-with DIR/run.json).\n"
         "--write-stages: auto (default) writes each stage image (stage_*.tif, labels.tif, overlay.png or, in 3D,\n"
@@ -745,8 +747,9 @@ int tp_cmd_run(int argc, char **argv)
             cJSON_AddStringToObject(o, "adapted", adapted);
         cJSON_AddStringToObject(o, "write_stages", write_mode == WRITE_ALL ? "all" : write_mode == WRITE_NONE ? "none" : "auto");
         cJSON_AddStringToObject(o, "parity_method",
-                                "twinpix.digest/1: XXH64 of dtype, shape and 16 MiB chunk hashes of the bytes (cli/"
-                                "run_util.h); the regionprops table compared in full");
+                                "twinpix.digest/2: XXH64 of dtype, shape and 16 MiB chunk hashes of the bytes, "
+                                "NaNs hashed as one canonical NaN (core/digest.c); the regionprops table compared "
+                                "in full");
         cJSON *stages = cJSON_AddArrayToObject(o, "stages");
         double tot_c = 0, tot_g = up_gpu;
         int parity_ok = 1, compared = 0;

@@ -1,7 +1,8 @@
 /* The pipeline runner (core/pipeline.c): its results equal step-by-step tp_run calls, each result is freed
  * as soon as no later step reads it (inputs and "@step" parameters, through skipped steps too) and only after
  * the callback saw it, and the statistics say what was held. With a CUDA device the same runs check that the
- * device memory actually held between steps is what the runner reports, and that nothing is left after. */
+ * device memory actually held between steps is what the runner reports, and that nothing is left after. The
+ * stage digest (core/digest.c, `twinpix run`'s parity) hashes every float NaN alike. */
 #include "core/pipeline.h"
 #include "datasets/datasets.h"
 #include "tests/support/tp_test.h"
@@ -374,5 +375,78 @@ static int test_stop_early_frees(void)
     return 0;
 }
 
+/* ---- the stage digest (core/digest.c) ---- */
+
+static uint64_t digest_of(const tp_result *r)
+{
+    tp_digester d;
+    tp_digester_init(&d, 2);
+    uint64_t h = 0;
+    CHECK_OK(tp_result_digest(tp_test_ctx, &d, r, &h));
+    tp_digester_free(&d);
+    return h;
+}
+
+static void set_bits(void *elem, uint64_t bits, size_t size)
+{
+    if (size == 4) {
+        uint32_t u = (uint32_t)bits;
+        memcpy(elem, &u, 4);
+    } else {
+        memcpy(elem, &bits, 8);
+    }
+}
+
+/* XXH64's published values; NaNs of any sign and payload digest alike (compare/'s exact contract) in float
+ * images and tables, while a NaN against a number, or integers with a NaN's bits, still differ. */
+static int test_digest_nan_canonical(void)
+{
+    CHECK(tp_xxh64(NULL, 0, 0) == 0xEF46DB3751D8E999ull);
+    CHECK(tp_xxh64("abc", 3, 0) == 0x44BC2CF5AD770999ull);
+    CHECK(tp_xxh64("Nobody inspects the spammish repetition", 39, 0) == 0xFBCEA83C8A378BF1ull);
+    enum { N = 3001 }; /* float64: several of digest.c's 4 KiB blocks and a tail that is not whole stripes */
+    static double a[N], b[N];
+    static float fa[N], fb[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = b[i] = 0.25 * i - 100;
+        fa[i] = fb[i] = (float)a[i];
+    }
+    CHECK(tp_xxh64_values(a, sizeof a, TP_FLOAT64, 3) == tp_xxh64(a, sizeof a, 3));
+    CHECK(tp_xxh64_values(fa, sizeof fa, TP_FLOAT32, 3) == tp_xxh64(fa, sizeof fa, 3));
+    /* x86's default NaN, a positive quiet one, a signalling one with a payload, CUDA's float NaN */
+    const uint64_t d1 = 0xFFF8000000000000ull, d2 = 0x7FF8000000000000ull, d3 = 0x7FF0000000000001ull;
+    const uint64_t f1 = 0xFFC00000u, f2 = 0x7FFFFFFFu, f3 = 0x7F800001u;
+    const int at[3] = {5, 1700, N - 1};
+    for (int k = 0; k < 3; k++) {
+        set_bits(&a[at[k]], k == 0 ? d1 : k == 1 ? d2 : d3, 8);
+        set_bits(&b[at[k]], k == 0 ? d3 : k == 1 ? d1 : d2, 8);
+        set_bits(&fa[at[k]], k == 0 ? f1 : k == 1 ? f2 : f3, 4);
+        set_bits(&fb[at[k]], k == 0 ? f3 : k == 1 ? f1 : f2, 4);
+    }
+    CHECK(tp_xxh64(a, sizeof a, 0) != tp_xxh64(b, sizeof b, 0));
+    CHECK(tp_xxh64_values(a, sizeof a, TP_INT64, 0) != tp_xxh64_values(b, sizeof b, TP_INT64, 0));
+    const int64_t shape[2] = {1, N};
+    tp_result ra = tp_result_empty(), rb = tp_result_empty();
+    ra.image = tp_image_wrap(a, TP_FLOAT64, 2, shape, -1, TP_HOST);
+    rb.image = tp_image_wrap(b, TP_FLOAT64, 2, shape, -1, TP_HOST);
+    CHECK(digest_of(&ra) == digest_of(&rb));
+    ra.image = tp_image_wrap(fa, TP_FLOAT32, 2, shape, -1, TP_HOST);
+    rb.image = tp_image_wrap(fb, TP_FLOAT32, 2, shape, -1, TP_HOST);
+    const uint64_t fsame = digest_of(&ra);
+    CHECK(fsame == digest_of(&rb));
+    fb[N - 1] = 1.0f; /* a number where the other has a NaN */
+    CHECK(fsame != digest_of(&rb));
+    /* a table's float column */
+    tp_column ca = {"x", TP_FLOAT64, a}, cb = {"x", TP_FLOAT64, b};
+    tp_result ta = tp_result_empty(), tb = tp_result_empty();
+    ta.kind = tb.kind = TP_OUT_TABLE;
+    ta.table = (tp_table){N, 1, &ca};
+    tb.table = (tp_table){N, 1, &cb};
+    CHECK(digest_of(&ta) == digest_of(&tb));
+    b[0] = 1.0; /* one value changed */
+    CHECK(digest_of(&ta) != digest_of(&tb));
+    return 0;
+}
+
 TP_TESTS(T(test_seed_2d_matches_steps_and_frees), T(test_seed_3d_matches_steps_and_frees), T(test_seed_channels),
-         T(test_references_keep_results_alive), T(test_stop_early_frees))
+         T(test_references_keep_results_alive), T(test_stop_early_frees), T(test_digest_nan_canonical))

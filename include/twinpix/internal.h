@@ -292,6 +292,39 @@ tp_status tp_atomic_open(tp_context *ctx, const char *path, tp_atomic_file *af);
 tp_status tp_atomic_commit(tp_context *ctx, tp_atomic_file *af);
 void tp_atomic_abort(tp_atomic_file *af);
 
+/* ---- digests (core/digest.c): `twinpix run`'s stage parity and the tests' pipeline fingerprints ---- */
+/* XXH64 (xxHash's 64-bit hash) of len bytes; data may be NULL when len is 0. */
+uint64_t tp_xxh64(const void *data, size_t len, uint64_t seed);
+/* XXH64 of an array of `dtype` elements (len bytes, whole elements), with every NaN of a float32 or float64
+ * array hashed as numpy's np.nan (positive, quiet, zero payload): arrays equal under compare/'s exact
+ * contract (same bits, or NaN against any NaN: tp_float_elem_same) hash alike, as the backends need not
+ * write the same NaN (docs/nonfinite.md). Any other dtype, or NaN-free data: exactly tp_xxh64. */
+uint64_t tp_xxh64_values(const void *data, size_t len, tp_dtype dtype, uint64_t seed);
+
+/* Result digest (twinpix.digest/2): a 64-bit hash of a result, the same wherever the result lives.
+ *  - image (and scalar, a 1-element image): its contiguous bytes in C order are cut into chunks of
+ *    TP_DIGEST_CHUNK bytes (the last one shorter); chunk k hashes to tp_xxh64_values(chunk, seed k); the
+ *    digest is XXH64 of the little-endian record {"tpimg1", dtype name + NUL, ndim, shape[ndim], chunk
+ *    count, chunk hashes}, seed 0. Chunks hash in parallel (OpenMP); a device image is downloaded a block of
+ *    TP_DIGEST_BLOCK bytes at a time into the digester's reusable host buffer, so no full host copy is made.
+ *  - table: XXH64 of {"tptab1", nrows, ncols, then per column name + NUL, dtype name + NUL,
+ *    tp_xxh64_values of its data (seed = column index)}.
+ * Equal digests mean equal dtype, shape and values, NaNs equal whatever their bits (up to a 2^-64
+ * collision). /1 hashed NaNs' raw bits; the two agree on every result without a NaN. */
+#define TP_DIGEST_CHUNK ((int64_t)16 << 20)
+#define TP_DIGEST_BLOCK ((int64_t)256 << 20)
+
+typedef struct tp_digester {
+    void *buf;          /* host staging buffer for device images, TP_DIGEST_BLOCK bytes at most */
+    int64_t cap;
+    int threads;        /* OpenMP threads hashing chunks */
+    int64_t downloaded; /* bytes copied from the device so far */
+} tp_digester;
+
+void tp_digester_init(tp_digester *d, int threads);
+void tp_digester_free(tp_digester *d);
+tp_status tp_result_digest(tp_context *ctx, tp_digester *d, const tp_result *r, uint64_t *out);
+
 /* ---- report metadata shared by compare/ and bench/ (core/meta.c) ---- */
 typedef struct tp_meta {
     char version[32];

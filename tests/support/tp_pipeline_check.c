@@ -2,39 +2,23 @@
 
 #include <string.h>
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
+typedef struct fp_state {
+    tp_context *ctx;
+    tp_digester dg;
+    tp_fingerprint *fp;
+    tp_status st; /* a digest's failure: the pipeline stops and this is returned */
+} fp_state;
 
 static int on_stage(void *user, int i, const tp_pipe_step *s, const tp_result *r, double ms)
 {
     (void)s;
     (void)ms;
-    tp_fingerprint *fp = user;
-    uint64_t h = 0xcbf29ce484222325ull;
-    fp->n = i + 1;
-    if (r && r->kind == TP_OUT_TABLE) {
-        for (int c = 0; c < r->table.ncols; c++) {
-            h = fnv(h, r->table.cols[c].name, strlen(r->table.cols[c].name));
-            h = fnv(h, r->table.cols[c].data, (size_t)r->table.nrows * tp_dtype_size(r->table.cols[c].dtype));
-        }
-    } else if (r) {
-        tp_image host = tp_image_empty();
-        const tp_image *im = &r->image;
-        if (im->location == TP_DEVICE) {
-            if (tp_image_copy(NULL, im, &host, TP_HOST))
-                return 1;
-            im = &host;
-        }
-        h = fnv(h, im->shape, sizeof(int64_t) * (size_t)im->ndim);
-        h = fnv(h, im->data, (size_t)tp_image_count(im) * tp_dtype_size(im->dtype));
-        tp_image_free(&host);
-    }
-    fp->hash[i] = h;
+    fp_state *fs = user;
+    uint64_t h = 0;
+    fs->fp->n = i + 1;
+    if (r && (fs->st = tp_result_digest(fs->ctx, &fs->dg, r, &h)))
+        return 1;
+    fs->fp->hash[i] = h;
     return 0;
 }
 
@@ -43,5 +27,12 @@ tp_status tp_seed_fingerprint(tp_context *ctx, tp_backend_id be, const tp_image 
     tp_pipeline p;
     tp_pipeline_seed(&p);
     memset(fp, 0, sizeof *fp);
-    return tp_pipeline_run(ctx, &p, be, input, on_stage, fp, NULL);
+    fp_state fs;
+    fs.ctx = ctx;
+    fs.fp = fp;
+    fs.st = TP_OK;
+    tp_digester_init(&fs.dg, tp_context_threads(ctx));
+    tp_status st = tp_pipeline_run(ctx, &p, be, input, on_stage, &fs, NULL);
+    tp_digester_free(&fs.dg);
+    return st ? st : fs.st;
 }

@@ -1,5 +1,5 @@
-/* Run the seed pipeline and fingerprint every stage's output (FNV-1a over the bytes), for tests that
- * compare runs: serial vs concurrent, CPU vs CUDA. */
+/* Run the seed pipeline and fingerprint every stage's output (tp_result_digest, `twinpix run`'s digest: NaNs
+ * of any bits hash alike), for tests that compare runs: serial vs concurrent, CPU vs CUDA. */
 #ifndef TP_PIPELINE_CHECK_H
 #define TP_PIPELINE_CHECK_H
 #include "core/pipeline.h"
