@@ -733,10 +733,13 @@ struct bin_arrays {
     }
 };
 
-/* 8- and 16-bit integers: the whole dtype range, no range pass, no host round trip. */
-template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_image *in, double *out)
+/* A dense integer histogram, bin i for value base + i, then the choice. Values lie in [base, hi] (what
+ * exact_sums bounds); trim: the occupied range is read off the counts (8/16-bit, no range pass). */
+template <typename T>
+static tp_status otsu_int_dense(tp_context *ctx, const tp_image *in, int64_t nbins, int64_t base, int64_t hi, int trim,
+                                double *out)
 {
-    const int64_t n = tp_image_count(in), nbins = (int64_t)1 << (8 * sizeof(T)), base = type_min<T>();
+    const int64_t n = tp_image_count(in);
     tpc::scratch sc;
     bin_arrays b;
     for (int carve = 0; carve < 2; carve++) {
@@ -749,9 +752,16 @@ template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_
                                            b.counts);
     if (st)
         return st;
-    finish_args a{b.counts, nbins, 1, base, C_INT, nullptr, nullptr, exact_sums(n, base, base + nbins - 1),
-                  b.w1, b.s1, b.w2, b.s2, in->data, (int)in->dtype, out, nullptr, nullptr};
+    finish_args a{b.counts, nbins, trim, base, C_INT, nullptr, nullptr, exact_sums(n, base, hi), b.w1, b.s1, b.w2,
+                  b.s2, in->data, (int)in->dtype, out, nullptr, nullptr};
     return finish(ctx, a);
+}
+
+/* 8- and 16-bit integers: the whole dtype range, no range pass, no host round trip. */
+template <typename T> static tp_status otsu_small_int(tp_context *ctx, const tp_image *in, double *out)
+{
+    const int64_t nbins = (int64_t)1 << (8 * sizeof(T)), base = type_min<T>();
+    return otsu_int_dense<T>(ctx, in, nbins, base, base + nbins - 1, 1, out);
 }
 
 /* Keys of the distinct-value path: value - min as uint64 (exact for any int64 range). */
@@ -868,21 +878,7 @@ template <typename T> static tp_status otsu_wide_int(tp_context *ctx, const tp_i
     const int64_t nbins = tp_otsu_int_dense_bins(lo, hi, n); /* the CPU's criterion: same path */
     if (nbins == 0)
         return otsu_int_sparse<T>(ctx, (const T *)in->data, n, lo, hi, in, out);
-    tpc::scratch sc;
-    bin_arrays b;
-    for (int carve = 0; carve < 2; carve++) {
-        b.take(sc, nbins);
-        tp_status st;
-        if (carve == 0 && (st = sc.alloc(ctx)))
-            return st;
-    }
-    tp_status st = count<T, bin_offset<T>>(ctx, (const T *)in->data, n, bin_offset<T>{lo}, nbins, nullptr, nullptr,
-                                           b.counts);
-    if (st)
-        return st;
-    finish_args a{b.counts, nbins, 0, lo, C_INT, nullptr, nullptr, exact_sums(n, lo, hi), b.w1, b.s1, b.w2, b.s2, in->data,
-                  (int)in->dtype, out, nullptr, nullptr};
-    return finish(ctx, a);
+    return otsu_int_dense<T>(ctx, in, nbins, lo, hi, 0, out);
 }
 
 /* float32 / float64: everything on the device. */
