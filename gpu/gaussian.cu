@@ -6,8 +6,11 @@
  * compiled without FMA contraction (-fmad=false), and the borders are tp_border_index, shared with the CPU.
  *
  * Kernels:
- *  - fused_2d: the common case (both of the last two axes filtered, nothing else): a block stages an input
- *    tile with its halo in shared memory as converted doubles, runs the vertical pass into a second shared
+ *  - fused2: the common case (both of the last two axes filtered, nothing else): the vertical pass reads
+ *    global memory into rotating register windows (no input tile), into a shared intermediate tile; the
+ *    horizontal pass walks that tile. Described at the kernel.
+ *  - fused_2d: the same case where fused2's tile does not fit (small ry, rx above ~225): a block stages an
+ *    input tile with its halo in shared memory as converted doubles, runs the vertical pass into a second shared
  *    tile (rounded to the output dtype, as the CPU stores it), then the horizontal pass straight to the
  *    output. The image is read once and written once; no intermediate image. Each thread makes four
  *    adjacent outputs at a time so that a tap costs half a shared-memory load per output (correlate4).
@@ -20,6 +23,7 @@
 #include "gpu/cuda_common.cuh"
 #include "gpu/cuda_ops.h"
 
+#include <limits>
 #include <vector>
 
 namespace {
@@ -49,9 +53,11 @@ struct conv_args {
     int clamp;
 };
 
+/* Only signed integers ever clamp (tp_img_as_float_clamps); elsewhere the test is dropped at compile time. */
 template <typename T> __device__ __forceinline__ double load(const T *p, int64_t i, conv_args cv)
 {
-    return tpc::to_float(p[i], cv.scale, cv.clamp);
+    constexpr bool may_clamp = std::numeric_limits<T>::is_integer && std::numeric_limits<T>::is_signed;
+    return tpc::to_float(p[i], cv.scale, may_clamp ? cv.clamp : 0);
 }
 
 /* Weights into shared memory: from the launch parameters or from the uploaded copy. */
@@ -334,6 +340,226 @@ __global__ void __launch_bounds__(kThreads)
     }
 }
 
+/* ---- fused2: (batch, H, W), axis H then axis W, tiles of kF2H x kF2W outputs, no input tile ----
+ * The vertical pass reads the image straight from global memory (a tile's inputs are L1/L2 hits): a work
+ * item is one column of the tile's extended width and kK consecutive rows, its kK + 2 ry inputs walked by a
+ * rotating register window (correlate_k) and converted once each. Its results, rounded to the output dtype,
+ * fill the transposed intermediate tile (pitch kF2H + 1: conflict-free both ways); the horizontal pass walks
+ * that tile with the same routine, lanes on rows, and stores through a per-warp transpose buffer. Shared
+ * memory holds no input: the intermediate tile (78 KB at rx = 20), 16 KB of transpose buffers and the row
+ * map, 97 KB in all, so two blocks fit an SM (ptxas then caps registers at 128; unbounded it takes ~220).
+ * gauss_fused_2d remains for the radii whose tile does not fit. */
+constexpr int kK = 8;                        /* outputs per work item, both passes */
+constexpr int kF2H = 32, kF2W = 256;         /* fused2 tile; kF2H == warp size: horizontal lanes are rows */
+constexpr int kF2VP = kF2H + 1;              /* pitch of the transposed intermediate tile */
+constexpr int kF2Warps = kThreads / 32;
+constexpr int kF2Stage = 32 * kK;            /* per-warp output transpose buffer, doubles */
+static_assert((kK & (kK - 1)) == 0 && kF2H == 32 && kF2H % kK == 0 && kF2W % kK == 0, "fused2 tile");
+static_assert(kF2H * (kF2W / kK) % kThreads == 0, "every warp takes part in every horizontal round");
+
+/* Sample sources for correlate_k: at(i) reads position i (relative to output 0) anywhere, for the set-up;
+ * a cursor reads one position and steps by one, for the taps. */
+struct smem_src { /* the transposed tile: positions `s` doubles apart */
+    const double *c;
+    int s;
+    struct cursor {
+        const double *p;
+        int s;
+        __device__ double get() const { return *p; }
+        __device__ void fwd() { p += s; }
+        __device__ void back() { p -= s; }
+    };
+    __device__ double at(int i) const { return c[i * s]; }
+    __device__ cursor cur(int i) const { return cursor{c + i * s, s}; }
+};
+
+template <typename T> struct gcol_src { /* an image column, every row inside the image: no mapping */
+    const T *c;
+    int64_t W;
+    conv_args cv;
+    struct cursor {
+        const T *p;
+        int64_t W;
+        conv_args cv;
+        __device__ double get() const { return load(p, 0, cv); }
+        __device__ void fwd() { p += W; }
+        __device__ void back() { p -= W; }
+    };
+    __device__ double at(int i) const { return load(c, i * W, cv); }
+    __device__ cursor cur(int i) const { return cursor{c + i * W, W, cv}; }
+};
+
+template <typename T> struct gtab_src { /* an image column near the top or bottom: rows through the row map */
+    const T *col;
+    const int *row; /* row[i]: the image row of position i, -1 for cval (constant mode) */
+    int64_t W;
+    double cval;
+    conv_args cv;
+    __device__ double get(const int *p) const { return *p < 0 ? cval : load(col, (int64_t)*p * W, cv); }
+    struct cursor {
+        gtab_src s;
+        const int *p;
+        __device__ double get() const { return s.get(p); }
+        __device__ void fwd() { p++; }
+        __device__ void back() { p--; }
+    };
+    __device__ double at(int i) const { return get(row + i); }
+    __device__ cursor cur(int i) const { return cursor{*this, row + i}; }
+};
+
+/* correlate_k: kK outputs of a line, each scipy's sequence (x[0] * w[0], then pairs j = r .. 1). Window A
+ * holds x[-j .. kK-1-j] and B x[j .. kK-1+j]; position p always lives in slot p mod kK, so a step with
+ * j = m (mod kK) has constant slots: it uses both windows and loads x[kK-j] into A and x[j-1] into B for
+ * the next step (two loads per kK outputs). The steps run as: r mod kK guarded steps, whole chunks of kK
+ * while j > kK, then, when r >= kK, the last kK steps with constant j reading the centre samples (kept
+ * from the set-up) instead of loading them again: every input is read once. */
+template <int m, typename Cur>
+__device__ __forceinline__ void kstep(double (&acc)[kK], double (&A)[kK], double (&B)[kK], const double *w, int &j,
+                                      Cur &L, Cur &R)
+{
+    const double wj = w[j];
+#pragma unroll
+    for (int q = 0; q < kK; q++)
+        acc[q] += (A[(q - m + kK) % kK] + B[(q + m) % kK]) * wj;
+    A[(kK - m) % kK] = L.get();
+    B[(m - 1 + kK) % kK] = R.get();
+    L.fwd();
+    R.back();
+    j--;
+}
+
+/* steps with j = m, m-1, .. 1 (mod kK); `all` false: only those with m <= h (the head) */
+template <int m, typename Cur>
+__device__ __forceinline__ void ksteps(bool all, int h, double (&acc)[kK], double (&A)[kK], double (&B)[kK],
+                                       const double *w, int &j, Cur &L, Cur &R)
+{
+    if constexpr (m >= 1) {
+        if (all || h >= m)
+            kstep<m>(acc, A, B, w, j, L, R);
+        ksteps<m - 1>(all, h, acc, A, B, w, j, L, R);
+    }
+}
+
+/* the last steps, j = J .. 1, all samples in registers */
+template <int J>
+__device__ __forceinline__ void ktail(double (&acc)[kK], const double (&A)[kK], const double (&B)[kK],
+                                      const double (&C)[kK], const double *w)
+{
+    if constexpr (J >= 1) {
+        const double wj = w[J];
+#pragma unroll
+        for (int q = 0; q < kK; q++) {
+            double l = q - J >= 0 ? C[(q - J + kK) % kK] : A[(q - J + kK) % kK];
+            double r = q + J < kK ? C[(q + J) % kK] : B[(q + J) % kK];
+            acc[q] += (l + r) * wj;
+        }
+        ktail<J - 1>(acc, A, B, C, w);
+    }
+}
+
+template <typename S>
+__device__ __forceinline__ void correlate_k(const S &src, const double *w, int r, double (&acc)[kK])
+{
+    double A[kK], B[kK], C[kK];
+    const int h = r % kK;
+#pragma unroll
+    for (int q = 0; q < kK; q++) {
+        C[q] = src.at(q);
+        acc[q] = C[q] * w[0];
+    }
+#pragma unroll
+    for (int s = 0; s < kK; s++) { /* slot s: the window position congruent to s */
+        A[s] = src.at(-r + (s + h) % kK);
+        B[s] = src.at(r + (s - h + kK) % kK);
+    }
+    typename S::cursor L = src.cur(kK - r), R = src.cur(r - 1);
+    int j = r;
+    ksteps<kK - 1>(false, h, acc, A, B, w, j, L, R);
+    while (j > kK) { /* j = 0 (mod kK) */
+        kstep<0>(acc, A, B, w, j, L, R);
+        ksteps<kK - 1>(true, h, acc, A, B, w, j, L, R);
+    }
+    if (j == kK)
+        ktail<kK>(acc, A, B, C, w);
+}
+
+template <typename T, typename O>
+__global__ void __launch_bounds__(kThreads, 2)
+    gauss_fused2(const T *__restrict__ src, O *__restrict__ dst, int64_t batch, int64_t H, int64_t W, int ry, int rx,
+                 const __grid_constant__ taps twy, const __grid_constant__ taps twx, const double *__restrict__ wdy,
+                 const double *__restrict__ wdx, conv_args cv, int mode, double cval)
+{
+    extern __shared__ double sm[];
+    const int P = kF2W + 2 * rx; /* columns of the intermediate tile */
+    const float inv_p = 1.0f / (float)P;
+    double *wy = sm, *wx = wy + (ry + 1), *tvt = wx + (rx + 1), *stage = tvt + P * kF2VP;
+    int *rowmap = (int *)(stage + kF2Warps * kF2Stage); /* kF2H + 2 ry rows, from y0 - ry */
+    const int lane = threadIdx.x & 31;
+    double *my_stage = stage + (threadIdx.x >> 5) * kF2Stage;
+    stage_taps(wy, twy, wdy, ry);
+    stage_taps(wx, twx, wdx, rx);
+    const bool constant = mode == TP_BORDER_CONSTANT;
+    const int64_t nth = (H + kF2H - 1) / kF2H, ntw = (W + kF2W - 1) / kF2W, ntask = batch * nth * ntw;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        int64_t tw_ = task % ntw, rest = task / ntw, th = rest % nth, b = rest / nth;
+        int64_t y0 = th * kF2H, x0 = tw_ * kF2W;
+        const T *img = src + b * H * W;
+        const bool interior = y0 - ry >= 0 && y0 + kF2H + ry <= H; /* no row of the tile needs a mapping */
+        /* other tiles map each row once here (int64 divisions), not at every load; the previous task's
+         * vertical pass is done with the map */
+        if (!interior)
+            for (int i = threadIdx.x; i < kF2H + 2 * ry; i += blockDim.x)
+                rowmap[i] = (int)tp_border_index(y0 - ry + i, H, (tp_border)mode);
+        __syncthreads(); /* the previous task's horizontal pass is done with tvt (and the taps are staged) */
+        /* vertical: item k = column cc of x0-rx .. x0+kF2W+rx-1 (lanes on adjacent columns: coalesced),
+         * rows kK g .. kK g + kK-1. A halo column that maps to column m yields m's vertical result, which is
+         * what scipy's horizontal pass extends with; constant mode extends with cval instead. */
+        for (int k = threadIdx.x; k < (kF2H / kK) * P; k += blockDim.x) {
+            int g = div_small(k, P, inv_p), cc = k - g * P;
+            int64_t gx = x0 - rx + cc;
+            double acc[kK];
+            if (constant && (gx < 0 || gx >= W)) {
+#pragma unroll
+                for (int q = 0; q < kK; q++)
+                    acc[q] = cval;
+            } else {
+                int64_t mx = tp_border_index(gx, W, (tp_border)mode), yc = y0 + kK * g;
+                if (interior)
+                    correlate_k(gcol_src<T>{img + yc * W + mx, W, cv}, wy, ry, acc);
+                else
+                    correlate_k(gtab_src<T>{img + mx, rowmap + kK * g + ry, W, cval, cv}, wy, ry, acc);
+#pragma unroll
+                for (int q = 0; q < kK; q++)
+                    acc[q] = (double)(O)acc[q];
+            }
+#pragma unroll
+            for (int q = 0; q < kK; q++)
+                tvt[cc * kF2VP + kK * g + q] = acc[q];
+        }
+        __syncthreads();
+        /* horizontal: lane = row, a warp makes columns kK c .. kK c + kK-1 of all kF2H rows; the 32 x kK block
+         * goes out through the warp's buffer as 4 rows of kK adjacent outputs per store (whole sectors). The
+         * buffer is swizzled (column ^ (row/2 mod kK)) so both its writes and its reads are conflict-free. */
+        for (int k = threadIdx.x; k < kF2H * (kF2W / kK); k += blockDim.x) {
+            int c0 = kK * (k / kF2H);
+            double acc[kK];
+            correlate_k(smem_src{tvt + (c0 + rx) * kF2VP + lane, kF2VP}, wx, rx, acc);
+#pragma unroll
+            for (int q = 0; q < kK; q++)
+                my_stage[lane * kK + (q ^ ((lane >> 1) & (kK - 1)))] = acc[q];
+            __syncwarp();
+#pragma unroll
+            for (int i = 0; i < kK; i++) {
+                int rr = (32 / kK) * i + lane / kK, cc = lane % kK;
+                int64_t y = y0 + rr, x = x0 + c0 + cc;
+                if (y < H && x < W)
+                    dst[(b * H + y) * W + x] = (O)my_stage[rr * kK + (cc ^ ((rr >> 1) & (kK - 1)))];
+            }
+            __syncwarp(); /* read before the next item overwrites */
+        }
+    }
+}
+
 /* No filtered axis: scipy copies the converted input. */
 template <typename T, typename O>
 __global__ void convert_only(const T *__restrict__ src, O *__restrict__ dst, int64_t n, conv_args cv)
@@ -416,8 +642,22 @@ static size_t fused_shared(int64_t ry, int64_t rx)
     return sizeof(double) * (size_t)(ry + 1 + rx + 1 + in_space + P * kVPitch);
 }
 
-/* The fused kernel needs its tiles on chip. */
-static bool fused_fits(int64_t ry, int64_t rx) { return fused_shared(ry, rx) <= kMaxShared; }
+static size_t fused2_shared(int64_t ry, int64_t rx)
+{
+    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (kF2W + 2 * rx) * kF2VP + kF2Warps * kF2Stage) +
+           sizeof(int) * (size_t)(kF2H + 2 * ry);
+}
+
+/* The fused kernels need their tiles on chip: fused2 when its intermediate tile fits (rx up to ~225 at any
+ * ry), else fused_2d (small ry with larger rx), else pass by pass. */
+static bool fused2_fits(int64_t ry, int64_t rx, int64_t H)
+{
+    return fused2_shared(ry, rx) <= kMaxShared && H < INT32_MAX; /* H: the row map holds int */
+}
+static bool fused_fits(int64_t ry, int64_t rx, int64_t H)
+{
+    return fused2_fits(ry, rx, H) || fused_shared(ry, rx) <= kMaxShared;
+}
 
 /* The whole filter for input type T: fused when it applies, else pass by pass through a scratch image. */
 template <typename T>
@@ -436,8 +676,20 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
         return TP_OK;
     }
     if (passes.size() == 2 && passes[0].axis == nd - 2 && passes[1].axis == nd - 1 &&
-        fused_fits(passes[0].r, passes[1].r)) {
+        fused_fits(passes[0].r, passes[1].r, in->shape[nd - 2])) {
         int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
+        if (fused2_fits(passes[0].r, passes[1].r, H)) {
+            size_t sh = fused2_shared(passes[0].r, passes[1].r);
+            tp_status st = allow_shared(ctx, gauss_fused2<T, O>, sh);
+            if (st)
+                return st;
+            int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
+            gauss_fused2<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
+                src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
+                passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
+            TP_CUDA_LAUNCHED(ctx);
+            return TP_OK;
+        }
         size_t sh = fused_shared(passes[0].r, passes[1].r);
         tp_status st = allow_shared(ctx, gauss_fused_2d<T, O>, sh);
         if (st)
@@ -516,7 +768,8 @@ extern "C" tp_status tp_cuda_gaussian(tp_context *ctx, const tp_call *c)
     /* one scratch allocation: the intermediate image (unfused, two or more passes) and large weights */
     const int64_t n = tp_image_count(in);
     const bool fused_possible = passes.size() == 2 && passes[0].axis == in->ndim - 2 &&
-                                passes[1].axis == in->ndim - 1 && fused_fits(passes[0].r, passes[1].r);
+                                passes[1].axis == in->ndim - 1 &&
+                                fused_fits(passes[0].r, passes[1].r, in->shape[in->ndim - 2]);
     const bool need_tmp = passes.size() >= 2 && !fused_possible;
     bool need_upload = false;
     for (const axis_pass &p : passes)
