@@ -65,6 +65,9 @@ typedef struct tp_bench_case {
     int device;             /* CUDA ordinal */
     uint64_t seed;
     int no_rotate;          /* "cuda": one input set even when it fits in L2 (hot-cache figures) */
+    int64_t regions;        /* 0: the generator's nuclei; > 0: a "labels" input (and the gray intensity image
+                             * beside it) drawn with the nucleus radius that gives about this many regions
+                             * (tp_bench_radius_for_regions); the report names the case tp_bench_case_label */
 } tp_bench_case;
 
 /* numpy name of the dtype of the case's first input ("uint8", "bool", "int32") */
@@ -92,6 +95,7 @@ typedef struct tp_bench_runner_facts {
     int64_t peak_device_bytes;  /* -1 when not applicable */
     int64_t peak_host_bytes;    /* -1 when not measurable */
     int input_sets;             /* rotated input copies on the device (1 elsewhere) */
+    int64_t regions;            /* regions (the largest label) of a "labels" first input; -1 for other kinds */
 } tp_bench_runner_facts;
 void tp_bench_runner_get_facts(const tp_bench_runner *r, tp_bench_runner_facts *f);
 
@@ -138,6 +142,7 @@ typedef struct tp_bench_result {
     int64_t peak_device_bytes;  /* -1: null */
     int64_t peak_host_bytes;    /* -1: null */
     int input_sets;
+    int64_t regions;            /* regions in a "labels" input (its largest label); -1: null (other kinds) */
 } tp_bench_result;
 
 #define TP_BENCH_MAX_STAGES 16
@@ -262,6 +267,7 @@ typedef struct tp_bench_config {
     int size_ndim[16];
     int64_t sizes[16][3];
     int no_rotate;                      /* --no-rotate */
+    int64_t regions;                    /* --regions N: labels-input ops also with ~N regions (0: none) */
     int pipeline;                       /* run the seed pipeline too */
     int op_cases;                       /* run the op cases */
 } tp_bench_config;
@@ -288,6 +294,25 @@ void tp_bench_progress(const tp_bench_item *it, const char *what);
 void tp_bench_set_progress_total(int total);
 
 int tp_bench_op_selected(const tp_bench_config *cfg, const tp_op_desc *op);
+
+/* ---- what a run holds beyond the descriptors' sizes (bench/plan.c; plain C, no Google Benchmark) ---- */
+/* cpu-1t is not run above this many pixels (8192^2 = 2^26) unless the sizes were asked for with --size: at
+ * 512^3 (2^27 voxels) one thread would take ~9 s a call for regionprops_table alone. */
+#define TP_BENCH_CPU_1T_MAX_PIXELS ((int64_t)1 << 26)
+/* 1 (and why) when the run leaves this backend out at this shape: the case is registered and reported as
+ * skipped with that reason; 0 when it runs. */
+int tp_bench_rule_skip(const tp_bench_config *cfg, tp_bench_backend be, int ndim, const int64_t *shape, char *why,
+                       size_t why_len);
+/* The region counts of the extra cases of op at this shape (a shape of the run that the op takes): the
+ * built-in targets (regionprops_table at 8192^2 with ~2000 regions) and --regions N for ops whose input is
+ * "labels". Returns how many were written to out (at most max). */
+int tp_bench_region_variants(const tp_bench_config *cfg, const tp_op_desc *op, int ndim, const int64_t *shape,
+                             int64_t *out, int max);
+/* The mean nucleus radius (tp_synth_params.radius) that gives about `regions` labels at this shape: the
+ * generator's labels per area (2D) or volume (3D) at a radius r is close to k / r^2 (k / r^3), k measured. */
+double tp_bench_radius_for_regions(int ndim, const int64_t *shape, int64_t regions);
+/* The op's name as results and reports give it: "regionprops_table", or "regionprops_table[regions=2000]". */
+void tp_bench_case_label(const char *op, int64_t regions, char *out, size_t n);
 /* Register the op cases / the seed pipelines with Google Benchmark; entries are appended to r as each
  * finishes. Return the count registered, -1 on error (message in ctx). */
 int tp_bench_register_cases(tp_context *ctx, const tp_bench_config *cfg, tp_bench_report *r);

@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "usage: twinpix bench [--quick] [--op NAME]... [--size N|HxW|DxHxW|N^3]... [--backend B]...\n"
             "                     [--out DIR] [--compare-with OLD.json] [--min-time S] [--threads N]\n"
             "                     [--dtype uint8|uint16|float32] [--no-pipeline] [--pipeline-only] [--device N]\n"
-            "                     [--no-rotate] [--list] [--console] [--benchmark_FLAG=VALUE]...\n"
+            "                     [--regions N] [--no-rotate] [--list] [--console] [--benchmark_FLAG=VALUE]...\n"
             "       twinpix bench --render BENCH.json [--out DIR] [--compare-with OLD.json]\n"
             "\n"
             "Benchmark every op (from the op descriptors: sizes, first parameter case, input kind) and the seed\n"
@@ -48,7 +48,8 @@ static void usage(FILE *f)
             "\n"
             "  --quick           256^2 and 640^2 (2D), 32^3 (3D), pipeline at 640^2, 0.05 s per case\n"
             "  --op NAME         only this op (repeatable); see `twinpix ops`\n"
-            "  --size S          only these sizes: 640 (640x640), 512x1024, 64x64x64 or 64^3 (repeatable)\n"
+            "  --size S          only these sizes: 640 (640x640), 512x1024, 64x64x64 or 64^3 (repeatable);\n"
+            "                    without it, cpu-1t is skipped above 8192^2 pixels (the 512^3 cubes)\n"
             "  --backend B       cpu (cpu-1t and cpu-Nt), cuda (cuda and cuda+transfers), or one of cpu-1t,\n"
             "                    cpu-Nt, cuda+transfers (repeatable; default: all that this machine has)\n"
             "  --compare-with F  compare with an older bench.json: ratios per op/shape/dtype/backend, on stdout\n"
@@ -56,6 +57,9 @@ static void usage(FILE *f)
             "  --min-time S      minimum measured time per case in seconds (default 0.5; 0.05 with --quick)\n"
             "  --threads N       threads of cpu-Nt (default: all)\n"
             "  --dtype T         dtype of intensity inputs (default uint8)\n"
+            "  --regions N       ops on labels also on labels with about N regions, named OP[regions=N]\n"
+            "                    (built in: regionprops_table[regions=2000] whenever regionprops_table runs\n"
+            "                    at 8192^2)\n"
             "  --no-rotate       cuda: one input set even when it fits in L2 (hot-cache figures)\n"
             "  --render F        run nothing: write report.md and report.html again from a bench.json\n"
             "                    (into --out DIR, default F's folder), with --compare-with if given\n"
@@ -165,7 +169,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
             a->gb_argv[a->gb_argc++] = argv[i];
         } else if (!strcmp(o, "--op") || !strcmp(o, "--size") || !strcmp(o, "--backend") || !strcmp(o, "--out") ||
                    !strcmp(o, "--compare-with") || !strcmp(o, "--min-time") || !strcmp(o, "--threads") ||
-                   !strcmp(o, "--dtype") || !strcmp(o, "--device") || !strcmp(o, "--render")) {
+                   !strcmp(o, "--dtype") || !strcmp(o, "--device") || !strcmp(o, "--render") ||
+                   !strcmp(o, "--regions")) {
             if (!need_value(i, argc, argv))
                 return TP_EXIT_USAGE;
             const char *v = argv[++i];
@@ -208,6 +213,14 @@ static int parse_args(int argc, char **argv, bench_args *a)
                     return TP_EXIT_USAGE;
                 }
                 a->min_time_given = 1;
+            } else if (!strcmp(o, "--regions")) {
+                errno = 0;
+                long long n = strtoll(v, &end, 10);
+                if (*end || errno || n < 1 || n > INT32_MAX) {
+                    fprintf(stderr, "twinpix bench: --regions: expected an integer in 1..%d, got '%s'\n", INT32_MAX, v);
+                    return TP_EXIT_USAGE;
+                }
+                cfg->regions = n;
             } else if (!strcmp(o, "--threads") || !strcmp(o, "--device")) {
                 long n = strtol(v, &end, 10);
                 int is_threads = !strcmp(o, "--threads");

@@ -1,7 +1,8 @@
 /* The op benchmarks, generated from the descriptors: every op (tp_op_at), its first case's parameters, its
  * benchmark sizes (bench_sizes_2d / bench_sizes_3d) and its input kind; nothing is listed by hand. Cases are
  * registered size by size (every op at one size, then the next size) so that consecutive cases share
- * their generated inputs. */
+ * their generated inputs. bench/plan.c adds the rules: cpu-1t left out at the largest sizes, and an op's
+ * region-count cases (regionprops_table at 8192^2 with ~2000 regions) right after its own case. */
 #include "bench/bench.h"
 #include "bench/gbench.h"
 
@@ -51,7 +52,7 @@ static void case_finish(tp_bench_item *base)
     if (!res) {
         snprintf(what, sizeof what, "out of host memory for the report");
     } else {
-        snprintf(res->op, sizeof res->op, "%s", it->c.op->name);
+        tp_bench_case_label(it->c.op->name, it->c.regions, res->op, sizeof res->op);
         res->ndim = it->c.ndim;
         memcpy(res->shape, it->c.shape, sizeof res->shape);
         snprintf(res->dtype, sizeof res->dtype, "%s",
@@ -68,6 +69,7 @@ static void case_finish(tp_bench_item *base)
             res->peak_device_bytes = it->facts.peak_device_bytes;
             res->peak_host_bytes = it->facts.peak_host_bytes;
             res->input_sets = it->facts.input_sets;
+            res->regions = it->facts.regions;
         }
         if (!res->skipped) {
             tp_bench_stats_compute(it->ms.v, it->ms.n, &res->t);
@@ -193,6 +195,7 @@ int tp_bench_op_selected(const tp_bench_config *cfg, const tp_op_desc *op)
 }
 
 #define MAX_SIZES 64
+#define MAX_VARIANTS 8
 static int collect_sizes(const tp_bench_config *cfg, size_entry *out)
 {
     int n = 0;
@@ -239,7 +242,7 @@ static int op_takes(const tp_bench_config *cfg, const tp_op_desc *op, const size
 }
 
 static int register_one(tp_context *ctx, const tp_bench_config *cfg, tp_bench_report *r, const tp_op_desc *op,
-                        const size_entry *sz, tp_bench_backend be)
+                        const size_entry *sz, int64_t regions, tp_bench_backend be)
 {
     case_item *it = calloc(1, sizeof *it);
     if (!it) {
@@ -256,11 +259,15 @@ static int register_one(tp_context *ctx, const tp_bench_config *cfg, tp_bench_re
     it->c.device = cfg->device;
     it->c.seed = 1;
     it->c.no_rotate = cfg->no_rotate;
+    it->c.regions = regions;
     it->report = r;
     it->err = g_err_ctx;
-    char shape[64];
+    /* left out by the run's rules (cpu-1t at the largest sizes): registered, reported as skipped with why */
+    it->skipped = tp_bench_rule_skip(cfg, be, sz->ndim, sz->shape, it->reason, sizeof it->reason);
+    char shape[64], label[96];
     tp_bench_shape_str(sz->ndim, sz->shape, shape, sizeof shape);
-    snprintf(it->base.name, sizeof it->base.name, "%s/%s/%s/%s", op->name, shape, tp_bench_case_dtype_name(&it->c),
+    tp_bench_case_label(op->name, regions, label, sizeof label);
+    snprintf(it->base.name, sizeof it->base.name, "%s/%s/%s/%s", label, shape, tp_bench_case_dtype_name(&it->c),
              tp_bench_backend_name(be));
     it->base.finish = case_finish;
     it->base.destroy = case_destroy;
@@ -296,13 +303,17 @@ int tp_bench_register_cases(tp_context *ctx, const tp_bench_config *cfg, tp_benc
             const tp_op_desc *op = tp_op_at(i);
             if (!op || !tp_bench_op_selected(cfg, op) || !op_takes(cfg, op, &sizes[s]))
                 continue;
-            for (int b = 0; b < TP_BENCH_BACKEND_COUNT; b++) {
-                if (!cfg->backends[b])
-                    continue;
-                if (register_one(ctx, cfg, r, op, &sizes[s], (tp_bench_backend)b))
-                    return -1;
-                count++;
-            }
+            /* the descriptor's case (regions 0: the generator's nuclei), then its region-count cases */
+            int64_t regions[1 + MAX_VARIANTS] = {0};
+            int nv = 1 + tp_bench_region_variants(cfg, op, sizes[s].ndim, sizes[s].shape, regions + 1, MAX_VARIANTS);
+            for (int v = 0; v < nv; v++)
+                for (int b = 0; b < TP_BENCH_BACKEND_COUNT; b++) {
+                    if (!cfg->backends[b])
+                        continue;
+                    if (register_one(ctx, cfg, r, op, &sizes[s], regions[v], (tp_bench_backend)b))
+                        return -1;
+                    count++;
+                }
         }
     return count;
 }

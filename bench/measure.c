@@ -196,6 +196,8 @@ typedef struct cached_input {
     int64_t shape[3];
     tp_dtype dtype;
     uint64_t seed;
+    double radius;   /* nucleus radius asked for; 0: the generator's default */
+    int64_t regions; /* "labels": the largest label; -1 otherwise */
     uint64_t stamp;
     tp_image img;
 } cached_input;
@@ -225,15 +227,60 @@ static int same_shape(int nd, const int64_t *a, int nd2, const int64_t *b)
     return 1;
 }
 
+/* The input of a kind; with a nucleus radius (a region-count case), the labels or the gray intensity image beside
+ * them drawn from the same nuclei (same seed and radius), as tp_synth_input draws them by default. */
+static tp_status synth(tp_context *ctx, const char *kind, int ndim, const int64_t *shape, tp_dtype dtype,
+                       uint64_t seed, double radius, tp_image *out)
+{
+    if (radius <= 0)
+        return tp_synth_input(ctx, kind, ndim, shape, dtype, seed, out);
+    tp_synth_params sp;
+    memset(&sp, 0, sizeof sp);
+    sp.ndim = ndim;
+    memcpy(sp.shape, shape, (size_t)ndim * sizeof *shape);
+    sp.seed = seed;
+    sp.radius = radius;
+    if (!strcmp(kind, "labels")) {
+        tp_image im = tp_image_empty();
+        sp.dtype = TP_UINT8;
+        tp_status st = tp_synth_nuclei(ctx, &sp, &im, out);
+        tp_image_free(&im);
+        int32_t *l = out->data;
+        int64_t n = tp_image_count(out), i = 0;
+        while (!st && i < n && !l[i])
+            i++;
+        if (!st && i == n) /* never all zeros, like every tp_synth_input kind */
+            l[n / 2] = 1;
+        return st;
+    }
+    if (!strcmp(kind, "gray") && (dtype == TP_UINT8 || dtype == TP_UINT16 || dtype == TP_FLOAT32)) {
+        sp.dtype = dtype;
+        return tp_synth_nuclei(ctx, &sp, out, NULL);
+    }
+    return tp_error(ctx, TP_ERR_ARG, "bench: a region count applies to labels inputs and their uint8, uint16 or "
+                                     "float32 intensity image, not to a %s %s input",
+                    kind, tp_dtype_name(dtype));
+}
+
+static int64_t max_label(const tp_image *im)
+{
+    const int32_t *l = im->data;
+    int64_t n = tp_image_count(im);
+    int32_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = l[i] > m ? l[i] : m;
+    return m;
+}
+
 /* Find or generate an input; the entry is pinned (kept) until cache_unpin. */
 static tp_status cache_get(tp_context *ctx, const char *kind, int ndim, const int64_t *shape, tp_dtype dtype,
-                           uint64_t seed, int *index)
+                           uint64_t seed, double radius, int *index)
 {
     *index = -1;
     for (int i = 0; i < CACHE_N; i++) {
         cached_input *e = &g_cache[i];
         if (e->used && !strcmp(e->kind, kind) && same_shape(ndim, shape, e->ndim, e->shape) && e->dtype == dtype &&
-            e->seed == seed) {
+            e->seed == seed && e->radius == radius) {
             e->pins++;
             e->stamp = ++g_stamp;
             *index = i;
@@ -260,7 +307,7 @@ static tp_status cache_get(tp_context *ctx, const char *kind, int ndim, const in
     if (e->used)
         cache_drop(e);
     tp_image img = tp_image_empty();
-    tp_status st = tp_synth_input(ctx, kind, ndim, shape, dtype, seed, &img);
+    tp_status st = synth(ctx, kind, ndim, shape, dtype, seed, radius, &img);
     if (st)
         return st;
     e->used = 1;
@@ -270,6 +317,8 @@ static tp_status cache_get(tp_context *ctx, const char *kind, int ndim, const in
     memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
     e->dtype = dtype;
     e->seed = seed;
+    e->radius = radius;
+    e->regions = !strcmp(kind, "labels") && img.dtype == TP_INT32 ? max_label(&img) : -1;
     e->stamp = ++g_stamp;
     e->img = img;
     *index = slot;
@@ -292,6 +341,7 @@ struct tp_bench_runner {
     tp_bench_case c;
     tp_context *ctx;
     tp_params *params;
+    double radius; /* nucleus radius of a region-count case; 0: the generator's default */
     tp_backend_id be;
     int n_in;
     int pins[MAX_DISTINCT * MAX_IN];
@@ -379,10 +429,12 @@ static tp_status load_host_set(tp_bench_runner *r, int k)
         const char *kind = input_kind(&r->c, i);
         int e;
         tp_status st = cache_get(r->ctx, kind, r->c.ndim, r->c.shape, kind_dtype(kind, r->c.gray_dtype),
-                                 r->c.seed + (uint64_t)k, &e);
+                                 r->c.seed + (uint64_t)k, r->radius, &e);
         if (st)
             return st;
         r->pins[r->npins++] = e;
+        if (k == 0 && i == 0)
+            r->facts.regions = g_cache[e].regions;
         r->host[k][i] = &g_cache[e].img;
     }
     return TP_OK;
@@ -618,6 +670,7 @@ static tp_status runner_setup(tp_bench_runner *r)
         return st;
     if ((st = tp_context_set_threads(r->ctx, c->backend == TP_BENCH_CPU_1T ? 1 : c->threads)))
         return st;
+    r->radius = tp_bench_radius_for_regions(c->ndim, c->shape, c->regions);
     if ((st = load_host_set(r, 0)))
         return st;
     r->ndistinct = 1;
@@ -651,6 +704,7 @@ tp_status tp_bench_runner_create(tp_context *err_ctx, const tp_bench_case *c, tp
     r->facts.peak_device_bytes = -1;
     r->facts.peak_host_bytes = -1;
     r->facts.input_sets = 1;
+    r->facts.regions = -1;
     snprintf(r->facts.dtype, sizeof r->facts.dtype, "%s", tp_bench_case_dtype_name(c));
     tp_status st = runner_setup(r);
     if (st) {

@@ -113,6 +113,7 @@ tp_bench_result *tp_bench_report_add_result(tp_bench_report *r)
     e->bytes_min = e->peak_device_bytes = e->peak_host_bytes = -1;
     e->fraction_of_copy_bw = e->h2d_ms = e->d2h_ms = NAN;
     e->input_sets = 1;
+    e->regions = -1;
     return e;
 }
 

@@ -445,6 +445,11 @@ static void sec_crossovers(FILE *f, const tp_bench_report *r, int gpu)
     (void)gpu;
     tp_bench_md_crossovers(f, r);
 }
+static void sec_regions(FILE *f, const tp_bench_report *r, int gpu)
+{
+    (void)gpu;
+    tp_bench_md_regions(f, r);
+}
 static void sec_pipelines(FILE *f, const tp_bench_report *r, int gpu)
 {
     (void)gpu;
@@ -511,6 +516,7 @@ tp_status tp_bench_write_html(tp_context *ctx, const tp_bench_report *r, const c
     else
         fprintf(f, "<p class=\"note\">No GPU: nothing to compare with the device copy bandwidth.</p>\n");
     html_table_from_md(f, sec_headline, r, gpu);
+    html_table_from_md(f, sec_regions, r, gpu);
     html_table_from_md(f, sec_crossovers, r, gpu);
     html_table_from_md(f, sec_pipelines, r, gpu);
     if (gpu)

@@ -88,6 +88,7 @@ static cJSON *result_json(const tp_bench_result *e)
     cJSON_AddItemToObject(o, "peak_device_bytes", count(e->peak_device_bytes));
     cJSON_AddItemToObject(o, "peak_host_bytes", count(e->peak_host_bytes));
     cJSON_AddNumberToObject(o, "input_sets", e->input_sets);
+    cJSON_AddItemToObject(o, "regions", count(e->regions));
     return o;
 }
 
@@ -448,6 +449,7 @@ static tp_status load_results(tp_bench_report *r, const cJSON *a)
         x->peak_device_bytes = json_count(e, "peak_device_bytes");
         x->peak_host_bytes = json_count(e, "peak_host_bytes");
         x->input_sets = (int)json_count(e, "input_sets");
+        x->regions = json_count(e, "regions");
     }
     return TP_OK;
 }

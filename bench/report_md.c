@@ -216,6 +216,35 @@ void tp_bench_md_headline(FILE *f, const tp_bench_report *r, int gpu)
     free(rows);
 }
 
+/* How many regions the labels inputs held (one line per op and shape): the region-count cases say what they
+ * measured, the descriptors' cases how many nuclei the generator drew. */
+void tp_bench_md_regions(FILE *f, const tp_bench_report *r)
+{
+    int any = 0;
+    for (int i = 0; i < r->nresults; i++) {
+        const tp_bench_result *e = &r->results[i];
+        if (e->regions < 0)
+            continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = r->results[j].regions >= 0 && tp_bench_same_case(&r->results[j], e);
+        if (seen)
+            continue;
+        if (!any++)
+            fprintf(f, "## Labels inputs: regions per image\n\n| op | shape | dtype | regions | pixels per region "
+                       "|\n|---|---|---|---:|---:|\n");
+        char shape[64];
+        tp_bench_shape_str(e->ndim, e->shape, shape, sizeof shape);
+        int64_t px = tp_bench_pixels(e->ndim, e->shape);
+        fprintf(f, "| %s | %s | %s | %lld | %lld |\n", e->op, shape, e->dtype, (long long)e->regions,
+                (long long)(e->regions > 0 ? px / e->regions : px));
+    }
+    if (any)
+        fprintf(f, "\nPixels per region: the image's pixels (background included) over its regions. "
+                   "OP[regions=N] is the op on synthetic labels drawn with the nucleus radius that gives about N "
+                   "regions at that size (bench/README.md).\n\n");
+}
+
 void tp_bench_md_transfers(FILE *f, const tp_bench_report *r)
 {
     int any = 0;
@@ -408,6 +437,7 @@ tp_status tp_bench_write_markdown(tp_context *ctx, const tp_bench_report *r, con
     tp_bench_md_meta(af.fp, r, gpu);
     tp_bench_md_comparison(af.fp, r);
     tp_bench_md_headline(af.fp, r, gpu);
+    tp_bench_md_regions(af.fp, r);
     tp_bench_md_crossovers(af.fp, r);
     tp_bench_md_pipelines(af.fp, r);
     if (gpu)

@@ -42,6 +42,7 @@ const char *tp_bench_pipeline_label(const tp_bench_pipeline_result *p, char *buf
 
 void tp_bench_md_meta(FILE *f, const tp_bench_report *r, int gpu);
 void tp_bench_md_headline(FILE *f, const tp_bench_report *r, int gpu);
+void tp_bench_md_regions(FILE *f, const tp_bench_report *r);
 void tp_bench_md_transfers(FILE *f, const tp_bench_report *r);
 void tp_bench_md_crossovers(FILE *f, const tp_bench_report *r);
 void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r);

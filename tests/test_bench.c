@@ -1,6 +1,7 @@
 /* The benchmark reports, fed made-up results: statistics, speedups and crossovers, the JSON schema, the
- * Markdown and HTML writers, and --compare-with's faster/slower verdicts. No timing is measured or asserted
- * here: the benchmarks themselves only report. */
+ * Markdown and HTML writers, and --compare-with's faster/slower verdicts. Then what a run holds (bench/plan.c):
+ * the cpu-1t size rule, the region-count cases, and one real runner on the 8192^2 ~2000-region labels. No
+ * timing is measured or asserted here: the benchmarks themselves only report. */
 #include "tests/support/tp_test.h"
 
 /* The report code is plain C without Google Benchmark; compiling it into the test keeps the suite's
@@ -9,6 +10,11 @@
 #include "bench/report_html.c"
 #include "bench/report_json.c"
 #include "bench/report_md.c"
+/* the suite's plain-C parts: the run's rules, and the runner (device timing from the library when CUDA is
+ * built, the stub otherwise) */
+#include "bench/gpu_timing_stub.c"
+#include "bench/measure.c"
+#include "bench/plan.c"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -577,6 +583,209 @@ static int test_load_roundtrip(void)
     return 0;
 }
 
+/* The 512^3 cubes are in every op's sizes; a run from the descriptors' sizes leaves cpu-1t out above 8192^2
+ * (registered, skipped with a reason), a run with --size does not. */
+static int test_size_rule(void)
+{
+    int64_t cube512[3] = {512, 512, 512}, cube256[3] = {256, 256, 256}, sq8192[2] = {8192, 8192};
+    for (int i = 0; i < tp_op_count(); i++) {
+        const tp_op_desc *op = tp_op_at(i);
+        int has512 = 0;
+        for (const int64_t *b = op->bench_sizes_3d; b && *b; b++)
+            has512 |= *b == 512;
+        CHECK_MSG(has512 || !(op->inputs[0].spatial_dims & TP_DIMS_3D), "%s: no 512^3 bench size", op->name);
+    }
+    tp_bench_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    char why[512] = "";
+    CHECK(tp_bench_rule_skip(&cfg, TP_BENCH_CPU_1T, 3, cube512, why, sizeof why) == 1);
+    CHECK(strstr(why, "cpu-1t") && strstr(why, "--size") && strstr(why, "67108864"));
+    why[0] = 0;
+    CHECK(tp_bench_rule_skip(&cfg, TP_BENCH_CPU_1T, 2, sq8192, why, sizeof why) == 0 && !why[0]);
+    CHECK(tp_bench_rule_skip(&cfg, TP_BENCH_CPU_1T, 3, cube256, why, sizeof why) == 0);
+    for (int b = TP_BENCH_CPU_NT; b < TP_BENCH_BACKEND_COUNT; b++)
+        CHECK(tp_bench_rule_skip(&cfg, (tp_bench_backend)b, 3, cube512, why, sizeof why) == 0);
+    CHECK(tp_bench_pixels(3, cube512) > TP_BENCH_CPU_1T_MAX_PIXELS &&
+          tp_bench_pixels(2, sq8192) == TP_BENCH_CPU_1T_MAX_PIXELS);
+    cfg.nsizes = 1; /* --size 512^3: asked for, so measured */
+    CHECK(tp_bench_rule_skip(&cfg, TP_BENCH_CPU_1T, 3, cube512, why, sizeof why) == 0);
+    return 0;
+}
+
+/* Region-count cases: regionprops_table at 8192^2 with ~2000 regions whenever the run has it at 8192^2, and
+ * --regions N for the ops on labels only. */
+static int test_region_variants(void)
+{
+    const tp_op_desc *rp = tp_op_find("regionprops_table"), *l2r = tp_op_find("label2rgb"),
+                     *lab = tp_op_find("label"), *gau = tp_op_find("gaussian");
+    CHECK(rp && l2r && lab && gau);
+    if (!rp || !l2r || !lab || !gau)
+        return 0;
+    tp_bench_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int64_t sq8192[2] = {8192, 8192}, sq2048[2] = {2048, 2048}, cube64[3] = {64, 64, 64}, v[8];
+    CHECK(tp_bench_region_variants(&cfg, rp, 2, sq8192, v, 8) == 1 && v[0] == 2000);
+    CHECK(tp_bench_region_variants(&cfg, rp, 2, sq2048, v, 8) == 0);
+    CHECK(tp_bench_region_variants(&cfg, l2r, 2, sq8192, v, 8) == 0);
+    cfg.regions = 2000; /* the same count is not measured twice */
+    CHECK(tp_bench_region_variants(&cfg, rp, 2, sq8192, v, 8) == 1 && v[0] == 2000);
+    cfg.regions = 500;
+    CHECK(tp_bench_region_variants(&cfg, rp, 2, sq8192, v, 8) == 2 && v[0] == 2000 && v[1] == 500);
+    CHECK(tp_bench_region_variants(&cfg, rp, 3, cube64, v, 8) == 1 && v[0] == 500);
+    CHECK(tp_bench_region_variants(&cfg, l2r, 2, sq2048, v, 8) == 1 && v[0] == 500);
+    CHECK(tp_bench_region_variants(&cfg, lab, 2, sq2048, v, 8) == 0); /* a mask input */
+    CHECK(tp_bench_region_variants(&cfg, gau, 2, sq2048, v, 8) == 0);
+    CHECK(tp_bench_region_variants(&cfg, rp, 2, sq8192, v, 1) == 1);  /* max is kept */
+    /* the radius: ~56 px for 2000 regions at 8192^2 (the default nuclei are ~10 px); scale-free */
+    double r = tp_bench_radius_for_regions(2, sq8192, 2000);
+    CHECK_MSG(r > 50 && r < 62, "radius %g", r);
+    CHECK(fabs(tp_bench_radius_for_regions(2, sq2048, 125) - r) < 1e-9);
+    CHECK(tp_bench_radius_for_regions(2, sq8192, 0) == 0);
+    CHECK(tp_bench_radius_for_regions(2, sq2048, (int64_t)1 << 40) == 1.0);
+    int64_t strip[2] = {16, 8192}; /* a nucleus is at most half the image's narrowest side */
+    CHECK(tp_bench_radius_for_regions(2, strip, 1) == 8.0);
+    r = tp_bench_radius_for_regions(3, cube64, 100);
+    CHECK_MSG(r > 4 && r < 8, "radius %g", r);
+    char label[96];
+    tp_bench_case_label("regionprops_table", 2000, label, sizeof label);
+    CHECK(!strcmp(label, "regionprops_table[regions=2000]"));
+    tp_bench_case_label("regionprops_table", 0, label, sizeof label);
+    CHECK(!strcmp(label, "regionprops_table"));
+    return 0;
+}
+
+/* The issue #9 case for real: regionprops_table on 8192^2 labels drawn for ~2000 regions, on the CPU. The
+ * runner generates the labels and the intensity image from the same nuclei, counts the regions, and a call
+ * returns a table with one row per region. */
+static int test_region_case_runner(void)
+{
+    tp_bench_case c;
+    memset(&c, 0, sizeof c);
+    c.op = tp_op_find("regionprops_table");
+    CHECK(c.op != NULL);
+    if (!c.op)
+        return 0;
+    c.params = c.op->cases[0].params;
+    c.ndim = 2;
+    c.shape[0] = c.shape[1] = 8192;
+    c.gray_dtype = TP_UINT8;
+    c.backend = TP_BENCH_CPU_NT;
+    c.threads = tp_context_threads(tp_test_ctx);
+    c.seed = 1;
+    c.regions = 2000;
+    tp_bench_runner *run = NULL;
+    CHECK_OK(tp_bench_runner_create(tp_test_ctx, &c, &run));
+    if (!run)
+        return 0;
+    tp_bench_runner_facts f;
+    tp_bench_runner_get_facts(run, &f);
+    CHECK_MSG(f.regions >= 1800 && f.regions <= 2200, "%lld regions", (long long)f.regions);
+    CHECK(!strcmp(f.dtype, "int32") && !strcmp(f.params, c.params));
+    /* the intensity image is drawn from the same nuclei: nonzero labels sit on bright pixels */
+    const tp_image *lb = run->host[0][0], *gray = run->host[0][1];
+    CHECK(lb->dtype == TP_INT32 && gray->dtype == TP_UINT8 && tp_image_count(lb) == tp_image_count(gray));
+    const int32_t *l = lb->data;
+    const uint8_t *g = gray->data;
+    double fg = 0, bg = 0;
+    int64_t nfg = 0, nbg = 0, n = tp_image_count(lb);
+    for (int64_t i = 0; i < n; i += 97)
+        if (l[i]) {
+            fg += g[i];
+            nfg++;
+        } else {
+            bg += g[i];
+            nbg++;
+        }
+    CHECK(nfg > 0 && nbg > 0 && fg / (double)nfg > 2 * bg / (double)nbg);
+    /* bytes_min counts the table: one row of 4 columns (8 bytes each) per region, after both inputs */
+    CHECK(f.bytes_min == n * 4 + n * 1 + f.regions * 4 * 8);
+    tp_bench_sample smp;
+    CHECK_OK(tp_bench_runner_once(tp_test_ctx, run, &smp));
+    CHECK(smp.ms > 0 && isnan(smp.h2d_ms));
+    tp_bench_runner_destroy(run);
+    tp_bench_input_cache_clear();
+    return 0;
+}
+
+/* The region count in bench.json ("regions", null for other inputs), in report.md's regions table, through
+ * --render's loader; a region-count case is its own op/shape/dtype, never compared with the default one. */
+static int test_regions_report(void)
+{
+    tp_bench_report r;
+    fake_report(&r, 1);
+    tp_bench_result *d = add(&r, "regionprops_table", 8192, TP_BENCH_CPU_NT, 86.0);
+    d->regions = 63183;
+    snprintf(d->dtype, sizeof d->dtype, "int32");
+    tp_bench_result *v = add(&r, "regionprops_table[regions=2000]", 8192, TP_BENCH_CPU_NT, 40.0);
+    v->regions = 2016;
+    snprintf(v->dtype, sizeof v->dtype, "int32");
+    tp_bench_result *vg = add(&r, "regionprops_table[regions=2000]", 8192, TP_BENCH_CUDA, 1.5);
+    vg->regions = 2016;
+    snprintf(vg->dtype, sizeof vg->dtype, "int32");
+    CHECK_OK(tp_bench_report_derive(&r));
+    int found = 0;
+    for (int i = 0; i < r.nspeedups; i++)
+        if (!strcmp(r.speedups[i].op, "regionprops_table[regions=2000]"))
+            found += fabs(r.speedups[i].speedup - 40.0 / 1.5) < 1e-9;
+        else
+            CHECK(strcmp(r.speedups[i].op, "regionprops_table"));
+    CHECK(found == 1);
+    const char *path = tmp_path("regions.json");
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, path));
+    char *text = slurp(path);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    CHECK(root != NULL);
+    if (root) {
+        const cJSON *res = get(root, "results");
+        const cJSON *a = find_result(res, "regionprops_table[regions=2000]", 8192, "cpu-Nt");
+        const cJSON *b = find_result(res, "regionprops_table", 8192, "cpu-Nt");
+        const cJSON *gs = find_result(res, "gaussian", 640, "cpu-Nt");
+        CHECK(a && get(a, "regions")->valuedouble == 2016);
+        CHECK(b && get(b, "regions")->valuedouble == 63183);
+        CHECK(gs && cJSON_IsNull(get(gs, "regions")));
+    }
+    cJSON_Delete(root);
+    free(text);
+    tp_bench_report back;
+    CHECK_OK(tp_bench_report_load(tp_test_ctx, &back, path));
+    int kept = 0;
+    for (int i = 0; i < back.nresults; i++)
+        kept += back.results[i].regions == 2016 || back.results[i].regions == 63183;
+    CHECK(kept == 3);
+    /* compared with itself: the default and the region-count case each match only themselves */
+    CHECK_OK(tp_bench_report_compare(tp_test_ctx, &back, path));
+    int rp = 0;
+    for (int i = 0; i < back.ndeltas; i++)
+        if (strstr(back.deltas[i].op, "regionprops_table")) {
+            rp++;
+            CHECK(back.deltas[i].ratio == 1.0);
+        }
+    CHECK(rp == 3);
+    tp_bench_report_free(&back);
+    const char *mdp = tmp_path("regions.md");
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &r, mdp));
+    char *md = slurp(mdp);
+    CHECK(md && strstr(md, "## Labels inputs: regions per image") != NULL);
+    CHECK(md && strstr(md, "| regionprops_table[regions=2000] | 8192x8192 | int32 | 2016 | 33288 |") != NULL);
+    CHECK(md && strstr(md, "| regionprops_table | 8192x8192 | int32 | 63183 | 1062 |") != NULL);
+    CHECK(md && count_of(md, "| regionprops_table[regions=2000] | 8192x8192 | int32 | 2016 |") == 1);
+    CHECK(md && strstr(md, "| regionprops_table[regions=2000] | 8192x8192 | int32 | - | 40.000 |") != NULL);
+    free(md);
+    CHECK_OK(tp_bench_write_html(tp_test_ctx, &r, tmp_path("regions.html")));
+    char *html = slurp(tmp_path("regions.html"));
+    CHECK(html && strstr(html, "<h2>Labels inputs: regions per image</h2>") != NULL);
+    free(html);
+    tp_bench_report_free(&r);
+    /* without region counts, no such section */
+    fake_report(&r, 0);
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &r, mdp));
+    md = slurp(mdp);
+    CHECK(md && strstr(md, "regions per image") == NULL);
+    free(md);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
 static int cleanup(void)
 {
     if (!g_dir[0])
@@ -603,4 +812,5 @@ static int cleanup(void)
 }
 
 TP_TESTS(T(test_stats), T(test_names_and_shapes), T(test_crossover), T(test_derive), T(test_json), T(test_markdown),
-         T(test_html), T(test_compare), T(test_load_roundtrip), T(cleanup))
+         T(test_html), T(test_compare), T(test_load_roundtrip), T(test_size_rule), T(test_region_variants),
+         T(test_region_case_runner), T(test_regions_report), T(cleanup))
