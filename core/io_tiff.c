@@ -218,7 +218,11 @@ static tp_status block_geometry(tp_context *ctx, const char *path, TIFF *tif, co
     g->nby = (pi->h + (uint64_t)pi->bh - 1) / pi->bh;
     uint64_t bits = (uint64_t)pi->bw * g->spb * pi->bps;
     g->row_bytes = (bits + 7) / 8;
-    if (__builtin_mul_overflow(g->row_bytes, (uint64_t)pi->bh, &g->bytes) || g->bytes > ((uint64_t)1 << 40))
+    /* a block holds at most the page plus its padding to whole blocks: a header declaring blocks far larger
+     * than its image (fuzzing found a 2 GB tile on a tiny page) is refused before the block buffer is made */
+    const uint64_t page_bytes = ((uint64_t)pi->w * pi->spp * pi->bps + 7) / 8 * pi->h;
+    if (__builtin_mul_overflow(g->row_bytes, (uint64_t)pi->bh, &g->bytes) || g->bytes > ((uint64_t)1 << 40) ||
+        g->bytes > 4 * page_bytes + ((uint64_t)64 << 20))
         return tp_error(ctx, TP_ERR_IO, "read TIFF '%s': page %u: implausible block size %u x %u", path, page, pi->bw,
                         pi->bh);
     uint64_t have = pi->tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
