@@ -9,11 +9,6 @@
  *  - fused2: the common case (both of the last two axes filtered, nothing else): the vertical pass reads
  *    global memory into rotating register windows (no input tile), into a shared intermediate tile; the
  *    horizontal pass walks that tile. Described at the kernel.
- *  - fused_2d: the same case where fused2's tile does not fit (small ry, rx above ~225): a block stages an
- *    input tile with its halo in shared memory as converted doubles, runs the vertical pass into a second shared
- *    tile (rounded to the output dtype, as the CPU stores it), then the horizontal pass straight to the
- *    output. The image is read once and written once; no intermediate image. Each thread makes four
- *    adjacent outputs at a time so that a tap costs half a shared-memory load per output (correlate4).
  *  - line: one pass along an axis whose elements are contiguous or close (inner stride < 8): a segment of a
  *    line plus its halo in shared memory.
  *  - column: one pass along an axis with a large inner stride: 32 adjacent lines at once, coalesced.
@@ -36,7 +31,6 @@ struct taps {
 constexpr int kThreads = 256;
 constexpr int kLineSeg = 1024;            /* outputs per line task: 4 per thread */
 constexpr int kColTile = 64;              /* outputs along the axis per column task */
-constexpr int kFusedH = 16, kFusedW = 128; /* fused tile; both multiples of 4 */
 constexpr int kLoadBatch = 8;             /* loads in flight per thread while staging a tile */
 constexpr size_t kMaxShared = 200 * 1024; /* opt-in dynamic shared memory we allow ourselves (sm_90: 227 KB) */
 
@@ -83,7 +77,7 @@ __global__ void __launch_bounds__(kThreads)
         int64_t n = len - i0 < kLineSeg ? len - i0 : kLineSeg;
         __syncthreads(); /* the previous task is done with x (and the taps are staged) */
         for (int64_t k0 = threadIdx.x; k0 < n + 2 * r; k0 += kLoadBatch * blockDim.x) {
-            double v[kLoadBatch]; /* independent loads in flight, as in fused_2d */
+            double v[kLoadBatch]; /* independent loads in flight */
 #pragma unroll
             for (int u = 0; u < kLoadBatch; u++) {
                 int64_t k = k0 + u * blockDim.x, m = tp_border_index(i0 - r + k, len, (tp_border)mode);
@@ -134,7 +128,7 @@ __global__ void __launch_bounds__(kThreads)
         bool col_ok = col < inner;
         __syncthreads();
         for (int64_t k0 = ty; k0 < rows; k0 += 8 * kLoadBatch) {
-            double v[kLoadBatch]; /* independent loads in flight, as in fused_2d */
+            double v[kLoadBatch]; /* independent loads in flight */
 #pragma unroll
             for (int u = 0; u < kLoadBatch; u++) {
                 int64_t k = k0 + 8 * u, m = tp_border_index(l0 - r + k, len, (tp_border)mode);
@@ -203,143 +197,6 @@ __device__ __forceinline__ int div_small(int a, int b, float inv_b)
     return q;
 }
 
-/* Four adjacent outputs of one line at once: at tap j each needs x[i-j] and x[i+j]; going from j to j-1 the
- * left window moves right by one and the right window left by one, so a step loads two values for four
- * outputs instead of eight (shared-memory bandwidth, not the double pipeline, was the limit). The windows
- * are rotating register buffers: after t steps, left position q sits in slot (t + q) % 4 and right position
- * q in slot (q - t) % 4, so with the steps unrolled by four every index is a constant and nothing moves.
- * Every output still adds its pairs from j = r down to 1: the same operations in the same order. c points
- * at output 0's sample; samples are `stride` apart. */
-template <int t>
-__device__ __forceinline__ void tap_step(double acc[4], double A[4], double B[4], const double *w, int &j,
-                                         const double *&next_l, const double *&next_r, int stride)
-{
-    const double wj = w[j];
-#pragma unroll
-    for (int q = 0; q < 4; q++)
-        acc[q] += (A[(t + q) & 3] + B[(q - t) & 3]) * wj;
-    /* the last step loads samples 3 and 0, inside the tile, and never uses them */
-    A[t & 3] = *next_l;
-    B[(3 - t) & 3] = *next_r;
-    next_l += stride;
-    next_r -= stride;
-    j--;
-}
-
-__device__ __forceinline__ void correlate4(const double *c, int stride, const double *w, int r, double acc[4])
-{
-    double A[4], B[4];
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        acc[q] = c[q * stride] * w[0];
-        A[q] = c[(q - r) * stride];
-        B[q] = c[(q + r) * stride];
-    }
-    const double *next_l = c + (4 - r) * stride, *next_r = c + (r - 1) * stride;
-    int j = r;
-    while (j >= 4) {
-        tap_step<0>(acc, A, B, w, j, next_l, next_r, stride);
-        tap_step<1>(acc, A, B, w, j, next_l, next_r, stride);
-        tap_step<2>(acc, A, B, w, j, next_l, next_r, stride);
-        tap_step<3>(acc, A, B, w, j, next_l, next_r, stride);
-    }
-    if (j >= 1)
-        tap_step<0>(acc, A, B, w, j, next_l, next_r, stride);
-    if (j >= 1)
-        tap_step<1>(acc, A, B, w, j, next_l, next_r, stride);
-    if (j >= 1)
-        tap_step<2>(acc, A, B, w, j, next_l, next_r, stride);
-}
-
-/* ---- fused_2d: (batch, H, W), axis H then axis W, tiles of kFusedH x kFusedW outputs ----
- * Shared memory: the input tile (rows of P = kFusedW + 2 rx), the intermediate tile stored transposed
- * (column-major, pitch kFusedH + 1) so the horizontal pass walks it like a column, and the output tile
- * (pitch kFusedW + 1, over the input tile's space) for coalesced stores. */
-constexpr int kVPitch = kFusedH + 1, kOPitch = kFusedW + 1;
-
-template <typename T, typename O>
-__global__ void __launch_bounds__(kThreads)
-    gauss_fused_2d(const T *__restrict__ src, O *__restrict__ dst, int64_t batch, int64_t H, int64_t W, int ry, int rx,
-                   const __grid_constant__ taps twy, const __grid_constant__ taps twx, const double *__restrict__ wdy,
-                   const double *__restrict__ wdx, conv_args cv, int mode, double cval)
-{
-    extern __shared__ double sm[];
-    const int P = kFusedW + 2 * rx; /* input tile pitch */
-    const float inv_p = 1.0f / (float)P;
-    const int in_total = (kFusedH + 2 * ry) * P;
-    const int in_space = in_total > kFusedH * kOPitch ? in_total : kFusedH * kOPitch;
-    double *wy = sm, *wx = wy + (ry + 1), *tin = wx + (rx + 1), *tvt = tin + in_space, *tout = tin;
-    stage_taps(wy, twy, wdy, ry);
-    stage_taps(wx, twx, wdx, rx);
-    const bool constant = mode == TP_BORDER_CONSTANT;
-    const int64_t nth = (H + kFusedH - 1) / kFusedH, ntw = (W + kFusedW - 1) / kFusedW, ntask = batch * nth * ntw;
-    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
-        int64_t tw_ = task % ntw, rest = task / ntw, th = rest % nth, b = rest / nth;
-        int64_t y0 = th * kFusedH, x0 = tw_ * kFusedW;
-        const T *img = src + b * H * W;
-        __syncthreads(); /* the previous task's output tile has been stored */
-        /* input rows y0-ry .. y0+kFusedH+ry, columns x0-rx .. x0+kFusedW+rx, each mapped by the border rule:
-         * a halo column that maps to column m then yields exactly the vertical result of column m, which is
-         * what scipy's horizontal pass extends with (except constant mode, handled below). Batches of
-         * kLoadBatch independent loads per thread keep L2 latency hidden. */
-        for (int k0 = threadIdx.x; k0 < in_total; k0 += kLoadBatch * blockDim.x) {
-            double v[kLoadBatch];
-#pragma unroll
-            for (int u = 0; u < kLoadBatch; u++) {
-                int k = k0 + u * blockDim.x;
-                v[u] = cval;
-                if (k < in_total) {
-                    int rr = div_small(k, P, inv_p), cc = k - rr * P;
-                    int64_t my = tp_border_index(y0 - ry + rr, H, (tp_border)mode);
-                    int64_t mx = tp_border_index(x0 - rx + cc, W, (tp_border)mode);
-                    if (my >= 0 && mx >= 0)
-                        v[u] = load(img, my * W + mx, cv);
-                }
-            }
-#pragma unroll
-            for (int u = 0; u < kLoadBatch; u++)
-                if (k0 + u * (int)blockDim.x < in_total)
-                    tin[k0 + u * blockDim.x] = v[u];
-        }
-        __syncthreads();
-        /* vertical pass: a thread makes rows 4g .. 4g+3 of one column, rounded to the output dtype as the CPU
-         * stores its intermediate */
-        for (int k = threadIdx.x; k < (kFusedH / 4) * P; k += blockDim.x) {
-            int g = div_small(k, P, inv_p), cc = k - g * P;
-            int64_t gx = x0 - rx + cc;
-            double acc[4];
-            if (constant && (gx < 0 || gx >= W)) { /* scipy extends the intermediate with cval itself */
-                acc[0] = acc[1] = acc[2] = acc[3] = cval;
-            } else {
-                correlate4(tin + (4 * g + ry) * P + cc, P, wy, ry, acc);
-#pragma unroll
-                for (int q = 0; q < 4; q++)
-                    acc[q] = (double)(O)acc[q];
-            }
-#pragma unroll
-            for (int q = 0; q < 4; q++)
-                tvt[cc * kVPitch + 4 * g + q] = acc[q];
-        }
-        __syncthreads();
-        /* horizontal pass: lanes take rows (consecutive addresses in the transposed tile), a thread makes
-         * columns 4c .. 4c+3 of its row into the output tile */
-        for (int k = threadIdx.x; k < kFusedH * (kFusedW / 4); k += blockDim.x) {
-            int rr = k % kFusedH, c4 = 4 * (k / kFusedH);
-            double acc[4];
-            correlate4(tvt + (c4 + rx) * kVPitch + rr, kVPitch, wx, rx, acc);
-#pragma unroll
-            for (int q = 0; q < 4; q++)
-                tout[rr * kOPitch + c4 + q] = acc[q];
-        }
-        __syncthreads();
-        for (int k = threadIdx.x; k < kFusedH * kFusedW; k += blockDim.x) {
-            int rr = k / kFusedW, cc = k % kFusedW;
-            if (y0 + rr < H && x0 + cc < W)
-                dst[(b * H + y0 + rr) * W + x0 + cc] = (O)tout[rr * kOPitch + cc];
-        }
-    }
-}
-
 /* ---- fused2: (batch, H, W), axis H then axis W, tiles of kF2H x kF2W outputs, no input tile ----
  * The vertical pass reads the image straight from global memory (a tile's inputs are L1/L2 hits): a work
  * item is one column of the tile's extended width and kK consecutive rows, its kK + 2 ry inputs walked by a
@@ -348,7 +205,7 @@ __global__ void __launch_bounds__(kThreads)
  * that tile with the same routine, lanes on rows, and stores through a per-warp transpose buffer. Shared
  * memory holds no input: the intermediate tile (78 KB at rx = 20), 16 KB of transpose buffers and the row
  * map, 97 KB in all, so two blocks fit an SM (ptxas then caps registers at 128; unbounded it takes ~220).
- * gauss_fused_2d remains for the radii whose tile does not fit. */
+ * Radii whose tile does not fit (rx above ~225) go pass by pass. */
 constexpr int kK = 8;                        /* outputs per work item, both passes */
 constexpr int kF2H = 32, kF2W = 256;         /* fused2 tile; kF2H == warp size: horizontal lanes are rows */
 constexpr int kF2VP = kF2H + 1;              /* pitch of the transposed intermediate tile */
@@ -635,28 +492,19 @@ static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const
     return TP_OK;
 }
 
-static size_t fused_shared(int64_t ry, int64_t rx)
-{
-    int64_t P = kFusedW + 2 * rx, in_total = (kFusedH + 2 * ry) * P;
-    int64_t in_space = in_total > kFusedH * kOPitch ? in_total : kFusedH * kOPitch;
-    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + in_space + P * kVPitch);
-}
-
 static size_t fused2_shared(int64_t ry, int64_t rx)
 {
     return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (kF2W + 2 * rx) * kF2VP + kF2Warps * kF2Stage) +
            sizeof(int) * (size_t)(kF2H + 2 * ry);
 }
 
-/* The fused kernels need their tiles on chip: fused2 when its intermediate tile fits (rx up to ~225 at any
- * ry), else fused_2d (small ry with larger rx), else pass by pass. */
-static bool fused2_fits(int64_t ry, int64_t rx, int64_t H)
+/* fused2 applies when exactly the last two axes are filtered and its intermediate tile fits on chip (rx up
+ * to ~225 at any ry; H below 2^31 - 1: the row map holds int); else pass by pass. */
+static bool fused_applies(const tp_image *in, const std::vector<axis_pass> &p)
 {
-    return fused2_shared(ry, rx) <= kMaxShared && H < INT32_MAX; /* H: the row map holds int */
-}
-static bool fused_fits(int64_t ry, int64_t rx, int64_t H)
-{
-    return fused2_fits(ry, rx, H) || fused_shared(ry, rx) <= kMaxShared;
+    const int nd = in->ndim;
+    return p.size() == 2 && p[0].axis == nd - 2 && p[1].axis == nd - 1 &&
+           fused2_shared(p[0].r, p[1].r) <= kMaxShared && in->shape[nd - 2] < INT32_MAX;
 }
 
 /* The whole filter for input type T: fused when it applies, else pass by pass through a scratch image. */
@@ -675,27 +523,14 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
         TP_CUDA_LAUNCHED(ctx);
         return TP_OK;
     }
-    if (passes.size() == 2 && passes[0].axis == nd - 2 && passes[1].axis == nd - 1 &&
-        fused_fits(passes[0].r, passes[1].r, in->shape[nd - 2])) {
+    if (fused_applies(in, passes)) {
         int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
-        if (fused2_fits(passes[0].r, passes[1].r, H)) {
-            size_t sh = fused2_shared(passes[0].r, passes[1].r);
-            tp_status st = allow_shared(ctx, gauss_fused2<T, O>, sh);
-            if (st)
-                return st;
-            int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
-            gauss_fused2<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
-                src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
-                passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
-            TP_CUDA_LAUNCHED(ctx);
-            return TP_OK;
-        }
-        size_t sh = fused_shared(passes[0].r, passes[1].r);
-        tp_status st = allow_shared(ctx, gauss_fused_2d<T, O>, sh);
+        size_t sh = fused2_shared(passes[0].r, passes[1].r);
+        tp_status st = allow_shared(ctx, gauss_fused2<T, O>, sh);
         if (st)
             return st;
-        int64_t ntask = batch * ((H + kFusedH - 1) / kFusedH) * ((W + kFusedW - 1) / kFusedW);
-        gauss_fused_2d<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
+        int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
+        gauss_fused2<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
             src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
             passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
         TP_CUDA_LAUNCHED(ctx);
@@ -767,10 +602,7 @@ extern "C" tp_status tp_cuda_gaussian(tp_context *ctx, const tp_call *c)
 
     /* one scratch allocation: the intermediate image (unfused, two or more passes) and large weights */
     const int64_t n = tp_image_count(in);
-    const bool fused_possible = passes.size() == 2 && passes[0].axis == in->ndim - 2 &&
-                                passes[1].axis == in->ndim - 1 &&
-                                fused_fits(passes[0].r, passes[1].r, in->shape[in->ndim - 2]);
-    const bool need_tmp = passes.size() >= 2 && !fused_possible;
+    const bool need_tmp = passes.size() >= 2 && !fused_applies(in, passes);
     bool need_upload = false;
     for (const axis_pass &p : passes)
         need_upload |= p.r >= kInlineTaps;
