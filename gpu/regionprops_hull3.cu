@@ -78,17 +78,27 @@ __host__ __device__ inline long long reg_layout(long long dz, long long hy, char
     return m;
 }
 
+/* Region r's box: its low corner and extents (z, y, x). */
+__device__ void box_of(const rp_dev &R, int64_t r, long long lo[3], long long ext[3])
+{
+    for (int a = 0; a < 3; a++) {
+        lo[a] = R.reg_lo[a * R.nreg + r];
+        ext[a] = R.reg_hi[a * R.nreg + r] - lo[a] + 1;
+    }
+}
+
 __device__ Reg reg_of(const rp_dev &R, int64_t r, char *base)
 {
     Reg g;
-    const int64_t n = R.nreg;
+    long long lo[3], ext[3];
+    box_of(R, r, lo, ext);
     g.r = r;
-    g.lo0 = R.reg_lo[r];
-    g.lo1 = R.reg_lo[n + r];
-    g.lo2 = R.reg_lo[2 * n + r];
-    g.dz = R.reg_hi[r] - g.lo0 + 1;
-    g.hy = R.reg_hi[n + r] - g.lo1 + 1;
-    g.wx = R.reg_hi[2 * n + r] - g.lo2 + 1;
+    g.lo0 = lo[0];
+    g.lo1 = lo[1];
+    g.lo2 = lo[2];
+    g.dz = ext[0];
+    g.hy = ext[1];
+    g.wx = ext[2];
     reg_layout(g.dz, g.hy, base, &g);
     return g;
 }
@@ -645,9 +655,9 @@ __global__ void k_sizes(rp_dev R, long long giant_lines, long long *bytes, unsig
 {
     RP_LOOP(r, R.nreg)
     {
-        const int64_t n = R.nreg;
-        const long long dz = R.reg_hi[r] - R.reg_lo[r] + 1, hy = R.reg_hi[n + r] - R.reg_lo[n + r] + 1,
-                        wx = R.reg_hi[2 * n + r] - R.reg_lo[2 * n + r] + 1;
+        long long lo[3], ext[3];
+        box_of(R, r, lo, ext);
+        const long long dz = ext[0], hy = ext[1], wx = ext[2];
         done[r] = 0;
         if (dz >= (1 << 18) || hy >= (1 << 18) || wx >= (1 << 18)) {
             /* doubled coordinates below 2^19 keep every plane evaluation inside int64 */
@@ -764,14 +774,11 @@ struct Hull3 {
                 if ((st = A2.get(&base2, p2_layout(np, npg[1], factor, mode, nullptr, nullptr))) ||
                     (st = step(r, base1, base2, np, 0, G_POINTS, mode, factor, dout)))
                     return st;
-                for (int L = 0; L < nlev && !st; L++)
-                    if ((st = step(r, base1, base2, np, L, G_CHUNKS, mode, factor, dout)) ||
-                        (st = step(r, base1, base2, np, L, G_KEEPCOUNT, mode, factor, dout)) ||
-                        (st = step(r, base1, base2, np, L, G_KEEPSUM, mode, factor, dout)))
-                        break;
-                    else
-                        st = step(r, base1, base2, np, L, G_MOVE, mode, factor, dout);
-                if (st || (st = step(r, base1, base2, np, nlev, G_HULL, mode, factor, dout)) ||
+                for (int L = 0; L < nlev; L++)
+                    for (Step s : {G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE})
+                        if ((st = step(r, base1, base2, np, L, s, mode, factor, dout)))
+                            return st;
+                if ((st = step(r, base1, base2, np, nlev, G_HULL, mode, factor, dout)) ||
                     (st = rp_fetch(C, &work, dout, 1)))
                     return st;
                 if (work >= 0) {
