@@ -4,7 +4,16 @@
  * 2D: one warp per region, its work in shared memory. The lanes find each row's first and last pixel
  * from the runs, lay out the candidates per doubled row coordinate in order, and after lanes 0 and 1 have
  * built the lower and upper monotone chains (the CPU's sequential algorithm), count the pixels between the
- * chains row by row and search the farthest pair of the convex image's midpoints. 3D: regionprops_hull3.cu. */
+ * chains row by row and search the farthest pair of the convex image's midpoints. 3D: regionprops_hull3.cu.
+ *
+ * Speed: the chains are one lane's dependent loop, so what matters is how many regions an SM works on at
+ * once and how long each step is. Regions are split in classes by the shared memory their work needs: the
+ * usual small ones run several warps (regions) per block with a slot each sized by the largest of their
+ * class (dozens of warps per SM), the tall ones one per block; one tall region no longer sizes every
+ * block's shared memory. A chain of many points (a tall region) takes two rounds: every lane chains a
+ * 32nd of the points, then one lane chains the survivors. With 32-bit coordinates (below 2^27, doubled below 2^28) every cross product,
+ * chain intersection and squared distance fits in 64 bits (below 2^60), so those regions do their exact
+ * integer arithmetic in long long instead of the emulated 128-bit type; the values are the same. */
 #include "gpu/regionprops_cuda.cuh"
 
 #include <climits>
@@ -16,6 +25,23 @@ namespace {
 template <typename C> struct pt2 {
     C x, y;
 };
+
+/* The exact type of products of coordinate differences: 64 bits for 32-bit coordinates (see above). */
+template <typename C> struct wide;
+template <> struct wide<int> {
+    typedef long long type;
+};
+template <> struct wide<long long> {
+    typedef i128 type;
+};
+
+__device__ long long floor_div(long long x, long long y)
+{
+    long long q = x / y;
+    if (x % y != 0 && x < 0)
+        q--;
+    return q;
+}
 
 __device__ long long floor_div(i128 a, i128 b)
 {
@@ -32,31 +58,43 @@ __device__ long long floor_div(i128 a, i128 b)
     return (long long)q;
 }
 __device__ long long ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
+__device__ long long ceil_div(long long a, long long b) { return -floor_div(-a, b); }
 
-template <typename C> __device__ i128 cross2(pt2<C> o, pt2<C> a, pt2<C> b)
+template <typename C> __device__ typename wide<C>::type cross2(pt2<C> o, pt2<C> a, pt2<C> b)
 {
-    return (i128)((long long)a.x - o.x) * ((long long)b.y - o.y) - (i128)((long long)a.y - o.y) * ((long long)b.x - o.x);
+    typedef typename wide<C>::type W;
+    return (W)((long long)a.x - o.x) * ((long long)b.y - o.y) - (W)((long long)a.y - o.y) * ((long long)b.x - o.x);
 }
 
-/* Andrew's monotone chain, the CPU's: points of strictly increasing X, collinear points dropped. */
+/* Andrew's monotone chain, the CPU's: points of strictly increasing X, collinear points dropped. The two
+ * last vertices stay in registers (u = out[k - 2], v = out[k - 1]): a step that keeps them reads no shared
+ * memory, and only a pop reloads one. */
 template <typename C> __device__ long long chain(const pt2<C> *p, long long n, bool lower, pt2<C> *out)
 {
     long long k = 0;
+    pt2<C> u{0, 0}, v{0, 0};
     for (long long i = 0; i < n; i++) {
+        const pt2<C> q = p[i];
         while (k >= 2) {
-            i128 c = cross2(out[k - 2], out[k - 1], p[i]);
+            const typename wide<C>::type c = cross2(u, v, q);
             if (lower ? c > 0 : c < 0)
                 break;
             k--;
+            v = u;
+            if (k >= 2)
+                u = out[k - 2];
         }
-        out[k++] = p[i];
+        out[k++] = q;
+        u = v;
+        v = q;
     }
     return k;
 }
 
 /* The CPU walks its segment index j forward as X grows; where it stops is the last vertex at or before X
  * (at most n - 2), found here by bisection so that each lane can take any row. */
-template <typename C> __device__ void chain_at(const pt2<C> *c, long long n, long long X, i128 *num, i128 *den)
+template <typename C, typename W>
+__device__ void chain_at(const pt2<C> *c, long long n, long long X, W *num, W *den)
 {
     long long a = 0, b = n - 2;
     while (a < b) {
@@ -67,8 +105,8 @@ template <typename C> __device__ void chain_at(const pt2<C> *c, long long n, lon
             b = mid - 1;
     }
     const pt2<C> p = c[a], q = c[a + 1];
-    *den = (i128)((long long)q.x - p.x);
-    *num = (i128)p.y * *den + (i128)((long long)q.y - p.y) * (X - p.x);
+    *den = (W)((long long)q.x - p.x);
+    *num = (W)p.y * *den + (W)((long long)q.y - p.y) * (X - p.x);
 }
 
 __device__ void add_difference(long long a1, long long b1, long long a2, long long b2, long long *lo, long long *hi)
@@ -136,9 +174,42 @@ template <typename C, typename F> __device__ long long pack(Work<C> &b, long lon
     return n;
 }
 
-/* Lane 0 builds the lower chain while lane 1 builds the upper one. */
+/* A long chain in two rounds: each lane chains its 1/32 of the points (into out at the same place), the
+ * survivors are packed back into p in order, and lane 0 chains them. A point off the hull of a subset is off
+ * the hull of the whole, so the second round sees every vertex and gives exactly the serial chain (its
+ * vertices are unique: strictly increasing X, collinear points dropped). p is overwritten. */
+template <typename C> __device__ long long chain_2round(pt2<C> *p, long long n, bool lower, pt2<C> *out, int lane)
+{
+    const long long seg = (n + 31) / 32, a = min(n, lane * seg), e = min(n, a + seg);
+    const long long k = chain(p + a, e - a, lower, out + a);
+    long long pre = k;
+    for (int d = 1; d < 32; d <<= 1) {
+        const long long t = __shfl_up_sync(0xffffffffu, pre, d);
+        if (lane >= d)
+            pre += t;
+    }
+    const long long total = __shfl_sync(0xffffffffu, pre, 31);
+    __syncwarp();
+    for (long long i = 0; i < k; i++)
+        p[pre - k + i] = out[a + i];
+    __syncwarp();
+    long long m = lane == 0 ? chain(p, total, lower, out) : 0;
+    m = __shfl_sync(0xffffffffu, m, 0);
+    __syncwarp();
+    return m;
+}
+
+/* From this many points a chain takes two rounds (a lane's serial loop is the region's critical path). */
+constexpr long long kTwoRoundPoints = 192;
+
+/* Lane 0 builds the lower chain while lane 1 builds the upper one; long ones take two rounds each. */
 template <typename C> __device__ void chains(Work<C> &b, long long n, int lane, long long *nl, long long *nu)
 {
+    if (n >= kTwoRoundPoints) {
+        *nl = chain_2round(b.plo, n, true, b.clow, lane);
+        *nu = chain_2round(b.phi, n, false, b.cup, lane);
+        return;
+    }
     long long k = 0;
     if (lane == 0)
         k = chain(b.plo, n, true, b.clow);
@@ -152,15 +223,17 @@ template <typename C> __device__ void chains(Work<C> &b, long long n, int lane, 
 __device__ i128 max_i128(i128 a, i128 b) { return a > b ? a : b; }
 
 /* Largest squared distance over the pairs of (a x b), the lanes splitting a. */
-template <typename C> __device__ i128 lanes_max_dist2(const pt2<C> *a, long long na, const pt2<C> *b, long long nb, int lane)
+template <typename C>
+__device__ i128 lanes_max_dist2(const pt2<C> *a, long long na, const pt2<C> *b, long long nb, int lane)
 {
-    i128 best = 0;
+    typedef typename wide<C>::type W;
+    W best = 0;
     for (long long i = lane; i < na; i += 32)
         for (long long j = 0; j < nb; j++) {
-            i128 dx = (long long)a[i].x - b[j].x, dy = (long long)a[i].y - b[j].y, d = dx * dx + dy * dy;
+            const W dx = (long long)a[i].x - b[j].x, dy = (long long)a[i].y - b[j].y, d = dx * dx + dy * dy;
             best = d > best ? d : best;
         }
-    return best;
+    return (i128)best;
 }
 
 template <typename C> __device__ void hull_region(const rp_dev &R, int64_t r, char *mem, bool feret, int lane)
@@ -205,7 +278,7 @@ template <typename C> __device__ void hull_region(const rp_dev &R, int64_t r, ch
     chains(b, n, lane, &nl, &nu);
     long long count = 0;
     for (long long m = lane; m < h; m += 32) {
-        i128 num, den;
+        typename wide<C>::type num, den;
         chain_at(b.clow, nl, 2 * m, &num, &den);
         const long long lo = ceil_div(num, 2 * den);
         chain_at(b.cup, nu, 2 * m, &num, &den);
@@ -258,6 +331,12 @@ template <typename C> __device__ void hull_region(const rp_dev &R, int64_t r, ch
 }
 
 constexpr int HULL_SMEM = 48 * 1024;
+/* Classes of regions by the shared memory their work needs (work_bytes<int>, ~80 bytes a row): up to 2 KB
+ * (25 rows), up to 8 KB (101 rows), and the rest. A launch per class, its slot sized by the class's
+ * largest, so that a 100-row region does not cut the number of 20-row ones an SM holds. */
+constexpr int HULL_CLASSES = 3;
+__host__ __device__ constexpr long long class_bytes(int c) { return c == 0 ? 2 * 1024 : 8 * 1024; }
+constexpr int HULL_MAX_WARPS = 8;
 
 /* Does the region's work fit the block's shared memory (32-bit coordinates)? */
 __host__ __device__ inline bool fits_shared(long long h, long long w)
@@ -265,59 +344,133 @@ __host__ __device__ inline bool fits_shared(long long h, long long w)
     return h < (1 << 27) && w < (1 << 27) && work_bytes<int>(h) <= HULL_SMEM;
 }
 
-/* One warp (one block) per region; the work lives in shared memory, or in global scratch when too tall. */
-__global__ void __launch_bounds__(32) k_hull2(rp_dev R, char *global, const int64_t *goff, bool feret)
+__device__ __forceinline__ int class_of(long long h, long long w)
 {
+    if (!fits_shared(h, w))
+        return HULL_CLASSES - 1;
+    const long long bytes = work_bytes<int>(h);
+    int c = 0;
+    while (c < HULL_CLASSES - 1 && bytes > class_bytes(c))
+        c++;
+    return c;
+}
+
+/* One warp per region, blockDim.x / 32 regions per block, each warp in its own slot of shared memory; the
+ * work of a region too tall for shared memory lives in global scratch. A launch takes the regions of one
+ * class (class_of), listed by k_global_need: a block of warps that only skipped other classes' regions
+ * would still hold its shared memory until its slowest warp ended. */
+template <int kClass>
+__global__ void __launch_bounds__(32 * HULL_MAX_WARPS)
+    k_hull2(rp_dev R, char *global, const int64_t *goff, bool feret, int slot, const int64_t *list,
+            const int64_t *count)
+{
+    constexpr bool kSmall = kClass < HULL_CLASSES - 1;
     extern __shared__ __align__(16) char smem[];
-    const int lane = threadIdx.x & 31;
-    for (int64_t r = blockIdx.x; r < R.nreg; r += gridDim.x) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wpb = blockDim.x >> 5;
+    char *mine = smem + (size_t)warp * slot;
+    const int64_t m = count[kClass];
+    for (int64_t i = (int64_t)blockIdx.x * wpb + warp; i < m; i += (int64_t)gridDim.x * wpb) {
+        const int64_t r = list[kClass * R.nreg + i];
         const long long h = R.reg_hi[R.nreg + r] - R.reg_lo[R.nreg + r] + 1;
         const long long w = R.reg_hi[2 * R.nreg + r] - R.reg_lo[2 * R.nreg + r] + 1;
-        if (fits_shared(h, w))
-            hull_region<int>(R, r, smem, feret, lane);
+        if (kSmall || fits_shared(h, w)) /* the small kernel has no 128-bit path: fewer registers */
+            hull_region<int>(R, r, mine, feret, lane);
         else
             hull_region<long long>(R, r, global + goff[r], feret, lane);
         __syncwarp();
     }
 }
 
-__global__ void k_global_need(rp_dev R, int64_t *need, int64_t *sneed)
+/* Per region: global scratch bytes (too tall for shared memory), and per class (sneed[c * nreg + r]) the
+ * shared bytes of the class's regions, 0 for the others; each region is appended to its class's list
+ * (list[c * nreg + ...], count[c]: zero on entry). The lists' order does not matter: a region's results
+ * depend on that region only. */
+__global__ void k_global_need(rp_dev R, int64_t *need, int64_t *sneed, int64_t *list, int64_t *count)
 {
     RP_LOOP(r, R.nreg)
     {
         const long long h = R.reg_hi[R.nreg + r] - R.reg_lo[R.nreg + r] + 1;
         const long long w = R.reg_hi[2 * R.nreg + r] - R.reg_lo[2 * R.nreg + r] + 1;
         const bool fits = fits_shared(h, w);
+        const int c = class_of(h, w);
         need[r] = fits ? 0 : (work_bytes<long long>(h) + 255) & ~255LL;
-        sneed[r] = fits ? work_bytes<int>(h) : 0;
+        for (int k = 0; k < HULL_CLASSES; k++)
+            sneed[k * R.nreg + r] = k == c && fits ? work_bytes<int>(h) : 0;
+        /* one atomic per class per warp: 63,000 regions on three counters queued for 27 us one by one */
+        const unsigned act = __activemask(), lane = threadIdx.x & 31;
+        for (int k = 0; k < HULL_CLASSES; k++) {
+            const unsigned m = __ballot_sync(act, c == k);
+            if (!m)
+                continue;
+            const int leader = __ffs(m) - 1;
+            unsigned long long at = 0;
+            if (lane == (unsigned)leader)
+                at = atomicAdd((unsigned long long *)(count + k), (unsigned long long)__popc(m));
+            at = __shfl_sync(act, at, leader);
+            if (c == k)
+                list[k * R.nreg + (int64_t)at + __popc(m & ((1u << lane) - 1u))] = r;
+        }
     }
+}
+
+template <int kClass>
+tp_status launch_class(rp_call &C, char *global, const int64_t *goff, bool feret, int64_t slot_bytes,
+                       const int64_t *list, const int64_t *dcount, int64_t count)
+{
+    const rp_dev &R = C.R;
+    if (count == 0)
+        return TP_OK;
+    const int slot = (int)((slot_bytes + 255) & ~255LL);
+    if (kClass < HULL_CLASSES - 1) { /* several regions a block; a warp each */
+        const int fit = slot > 0 ? HULL_SMEM / slot : HULL_MAX_WARPS;
+        const int wpb = fit < HULL_MAX_WARPS ? fit : HULL_MAX_WARPS;
+        const int64_t blocks = (count + wpb - 1) / wpb;
+        k_hull2<kClass><<<(unsigned)(blocks < 65535 * 8 ? blocks : 65535 * 8), 32 * wpb, (size_t)slot * wpb, C.s>>>(
+            R, global, goff, feret, slot, list, dcount);
+    } else { /* one a block */
+        k_hull2<kClass><<<(unsigned)(count < 65535 * 8 ? count : 65535 * 8), 32, (size_t)slot, C.s>>>(
+            R, global, goff, feret, slot, list, dcount);
+    }
+    TP_CUDA_LAUNCHED(C.ctx);
+    return TP_OK;
 }
 
 tp_status hull_2d(rp_call &C)
 {
     rp_dev &R = C.R;
-    int64_t *need, *sneed, *goff, *smax, tail[3];
+    /* info: the largest shared bytes of each class, then each class's count */
+    int64_t *need, *sneed, *goff, *list, *info, tail[2 + 2 * HULL_CLASSES];
     tp_status st;
-    if ((st = C.mem.get(&need, R.nreg)) || (st = C.mem.get(&sneed, R.nreg)) || (st = C.mem.get(&goff, R.nreg)) ||
-        (st = C.mem.get(&smax, 1)))
+    if ((st = C.mem.get(&need, R.nreg)) || (st = C.mem.get(&sneed, HULL_CLASSES * R.nreg)) ||
+        (st = C.mem.get(&goff, R.nreg)) || (st = C.mem.get(&list, HULL_CLASSES * R.nreg)) ||
+        (st = C.mem.get(&info, 2 * HULL_CLASSES)))
         return st;
-    k_global_need<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, need, sneed);
+    int64_t *smax = info, *count = info + HULL_CLASSES;
+    TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(count, 0, sizeof(int64_t) * HULL_CLASSES, C.s));
+    k_global_need<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, need, sneed, list, count);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, need, goff, R.nreg, C.s); })) ||
-        (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceReduce::Max(t, b, sneed, smax, R.nreg, C.s); })))
+    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, need, goff, R.nreg, C.s); })))
         return st;
+    for (int k = 0; k < HULL_CLASSES; k++)
+        if ((st = rp_cub(C, [&](void *t, size_t &b) {
+                 return cub::DeviceReduce::Max(t, b, sneed + k * R.nreg, smax + k, R.nreg, C.s);
+             })))
+            return st;
     TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(&tail[0], goff + R.nreg - 1, sizeof(int64_t), cudaMemcpyDeviceToHost, C.s));
     TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(&tail[1], need + R.nreg - 1, sizeof(int64_t), cudaMemcpyDeviceToHost, C.s));
-    if ((st = rp_fetch(C, &tail[2], smax, 1)))
+    if ((st = rp_fetch(C, &tail[2], info, 2 * HULL_CLASSES)))
         return st;
     char *global = nullptr;
-    if (tail[0] + tail[1] > 0 && (st = C.mem.get(&global, tail[0] + tail[1])))
+    const int64_t global_bytes = tail[0] + tail[1];
+    if (global_bytes > 0 && (st = C.mem.get(&global, global_bytes)))
         return st;
-    /* shared memory for the tallest region that fits: more blocks per SM when regions are small */
-    const size_t smem = (size_t)((tail[2] + 255) & ~255LL);
-    const unsigned grid = (unsigned)(R.nreg < 65535 * 8 ? R.nreg : 65535 * 8);
-    k_hull2<<<grid, 32, smem, C.s>>>(R, global, goff, (C.needs & RP_NEED_FERET) != 0);
-    TP_CUDA_LAUNCHED(C.ctx);
+    const bool feret = (C.needs & RP_NEED_FERET) != 0;
+    static_assert(HULL_CLASSES == 3, "one launch per class below");
+    const int64_t *ncls = tail + 2 + HULL_CLASSES;
+    if ((st = launch_class<0>(C, global, goff, feret, tail[2], list, count, ncls[0])) ||
+        (st = launch_class<1>(C, global, goff, feret, tail[3], list, count, ncls[1])) ||
+        (st = launch_class<2>(C, global, goff, feret, tail[4], list, count, ncls[2])))
+        return st;
     return TP_OK;
 }
 

@@ -13,25 +13,51 @@
 
 namespace {
 
+/* Run starts and ends, a bit per pixel. A thread takes 4 consecutive pixels (one 64-bit modulo for the
+ * four, independent loads in flight) and 8 lanes OR their nibbles into a word: a thread per pixel issued
+ * ~100 instructions per 32 pixels and was instruction-bound at 8192^2 (272 us for 67 M pixels). */
 template <typename T, typename CT>
 __global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_t *bs, uint32_t *be, CT *cs,
                         CT *ce, int64_t nwords)
 {
-    RP_LOOP(p, nwords * 32)
+    const int64_t nq = nwords * 8, nq32 = (nq + 31) & ~(int64_t)31; /* whole warps: every lane shuffles */
+    RP_LOOP(q, nq32)
     {
-        const bool in = p < n;
-        const T v = in ? lab[p] : T(0);
-        const int64_t x = in ? p % W : 0;
-        const bool pos = in && v > 0;
-        const bool st = pos && (x == 0 || lab[p - 1] != v);
-        const bool en = pos && (x == W - 1 || lab[p + 1] != v);
-        const uint32_t ms = __ballot_sync(0xffffffffu, st), me = __ballot_sync(0xffffffffu, en);
-        if ((threadIdx.x & 31) == 0) {
-            const int64_t w = p >> 5;
-            bs[w] = ms;
-            be[w] = me;
-            cs[w] = __popc(ms);
-            ce[w] = __popc(me);
+        const int64_t p0 = q * 4;
+        uint32_t s = 0, e = 0;
+        if (q < nq && p0 < n) {
+            T v[6]; /* pixels p0 - 1 .. p0 + 4 */
+#pragma unroll
+            for (int j = 0; j < 6; j++) {
+                const int64_t i = p0 - 1 + j;
+                v[j] = i >= 0 && i < n ? lab[i] : T(0);
+            }
+            const int64_t x0 = p0 % W;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int64_t x = x0 + j;
+                while (x >= W)
+                    x -= W;
+                const T c = v[j + 1];
+                if (p0 + j < n && c > 0) {
+                    s |= (uint32_t)(x == 0 || v[j] != c) << j;
+                    e |= (uint32_t)(x == W - 1 || v[j + 2] != c) << j;
+                }
+            }
+        }
+        const int sub = threadIdx.x & 7;
+        s <<= 4 * sub;
+        e <<= 4 * sub;
+        for (int d = 1; d < 8; d <<= 1) {
+            s |= __shfl_xor_sync(0xffffffffu, s, d);
+            e |= __shfl_xor_sync(0xffffffffu, e, d);
+        }
+        if (sub == 0 && q < nq) {
+            const int64_t w = q >> 3;
+            bs[w] = s;
+            be[w] = e;
+            cs[w] = __popc(s);
+            ce[w] = __popc(e);
         }
     }
 }
@@ -190,7 +216,7 @@ tp_status find_runs(rp_call &C, int64_t **start, int64_t **end, int64_t **label)
         (st = C.mem.get(&ce, nwords)) || (st = C.mem.get(&ps, nwords)) || (st = C.mem.get(&pe, nwords)))
         return st;
     const T *img = (const T *)lab->data;
-    k_marks<T, CT><<<rp_grid(nwords * 32, 256), 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords);
+    k_marks<T, CT><<<rp_grid(nwords * 8, 256), 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords);
     TP_CUDA_LAUNCHED(C.ctx);
     if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, cs, ps, nwords, C.s); })) ||
         (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, ce, pe, nwords, C.s); })))

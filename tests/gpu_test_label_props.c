@@ -640,6 +640,49 @@ static int test_props_2000_regions(void)
     return 0;
 }
 
+/* The 2D hull's three routes in one call (gpu/regionprops_hull.cu): small regions several to a block,
+ * taller ones one to a block in shared memory, and one too tall for shared memory (its work in global
+ * scratch, 128-bit arithmetic); with feret, whose candidates follow the same routes. */
+static int test_props_2d_hull_routes(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    const int64_t h = 1400, w = 300;
+    tp_image lab = new_image(TP_INT32, 2, h, w, 1);
+    for (int64_t y = 20; y < 1320; y++) /* 1300 rows: global scratch; a slanted, bulging band */
+        for (int64_t x = 10 + y / 40; x < 10 + y / 40 + 3 + (y % 97) / 9; x++)
+            put(&lab, y * w + x, 1);
+    for (int64_t y = 100; y < 260; y++) /* 160 rows: shared memory, one per block; a triangle */
+        for (int64_t x = 80; x < 80 + (y - 100) / 2 + 1; x++)
+            put(&lab, y * w + x, 2);
+    for (int64_t y = 300; y < 1390; y += 13) /* small discs and bars */
+        for (int64_t c = 140; c + 12 < w; c += 15) {
+            const int32_t v = (int32_t)(3 + (y / 13) * 20 + (c - 140) / 15);
+            for (int64_t dy = 0; dy < 11; dy++)
+                for (int64_t dx = 0; dx < 12; dx++)
+                    if ((dy - 5) * (dy - 5) + (dx - 6) * (dx - 6) <= 30 || (v % 3 == 0 && dy == 5))
+                        put(&lab, (y + dy) * w + c + dx, v);
+        }
+    tp_image in = intensity_like(&lab, TP_UINT8, 31);
+    CHECK(props_both("2D hull routes", &lab, &in,
+                     "label,area,area_convex,solidity,feret_diameter_max,mean_intensity") > 500);
+    tp_image_free(&in);
+    tp_image_free(&lab);
+    /* narrow and just-wider-than-a-warp rows: runs that end a row and start the next in one warp */
+    static const int64_t widths[] = {1, 7, 31, 32, 33, 65};
+    for (int k = 0; k < 6; k++) {
+        tp_image nl = new_image(TP_INT32, 2, 37, widths[k], 1);
+        uint64_t seed = 400 + (uint64_t)k;
+        for (int64_t i = 0; i < 37 * widths[k]; i++) /* runs of 1-3 equal labels, background between */
+            put(&nl, i, (int64_t)(tp_test_rand(&seed) % 5 < 2 ? 0 : 1 + (i / 3) % 9));
+        char what[64];
+        snprintf(what, sizeof what, "runs across rows, width %lld", (long long)widths[k]);
+        CHECK(props_both(what, &nl, NULL, "label,area,bbox,centroid,area_convex,solidity") > 0);
+        tp_image_free(&nl);
+    }
+    return 0;
+}
+
 /* A 3D label image: balls, hollow balls and boxes (radius >= 2, so none is flat) in cells of a grid, or
  * overlapping anywhere (then some may be flat or cut). */
 static void draw_3d(tp_image *lab, int n, bool grid, uint64_t seed)
@@ -793,4 +836,5 @@ TP_TESTS(T(test_label_random_masks), T(test_label_checkerboard), T(test_label_sp
          T(test_label_many_labels), T(test_label_edge_cases), T(test_label_int_images), T(test_label_3d),
          T(test_label_large_and_device_resident), T(test_props_2d_every_property),
          T(test_props_sparse_and_single_pixels), T(test_props_float_corners), T(test_props_2000_regions),
+         T(test_props_2d_hull_routes),
          T(test_props_3d), T(test_props_3d_paths))
