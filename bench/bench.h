@@ -21,7 +21,8 @@ typedef enum tp_bench_backend {
     TP_BENCH_CPU_NT,            /* "cpu-Nt": on all threads (or --threads N); the result says how many */
     TP_BENCH_CUDA,              /* "cuda": inputs already on the device, output left there */
     TP_BENCH_CUDA_TRANSFERS,    /* "cuda+transfers": host image in, host result out (H2D + compute + D2H); for the
-                                 * seed pipeline: host image in, host table out (TP_BENCH_PIPE_IO_HOST_TABLE) */
+                                 * pipelines: host image in, host table out (TP_BENCH_PIPE_IO_HOST_TABLE; seed-core:
+                                 * TP_BENCH_PIPE_IO_PINNED_HOST_TABLE) */
     TP_BENCH_BACKEND_COUNT
 } tp_bench_backend;
 
@@ -151,13 +152,16 @@ typedef struct tp_bench_stage {
     double ms; /* median over the samples */
 } tp_bench_stage;
 
-/* What crosses the bus in the seed pipeline's cuda+transfers case (the pipeline result's io, bench.json's "io"):
+/* What crosses the bus in a pipeline's cuda+transfers case (the pipeline result's io, bench.json's "io"):
  * the host image goes up, the regionprops table comes back (regionprops_table returns it in host memory);
- * the label2rgb overlay stays on the device (overlay_d2h_ms says what downloading it would add). */
+ * seed's label2rgb overlay stays on the device (overlay_d2h_ms says what downloading it would add). seed's
+ * host image is pageable (uploaded through the pinned staging buffer); seed-core's is page-locked
+ * (tp_image_pin) for the case's lifetime, as PERFORMANCE.md's target has it, so its upload is a direct DMA. */
 #define TP_BENCH_PIPE_IO_HOST_TABLE "host image in, host table out"
+#define TP_BENCH_PIPE_IO_PINNED_HOST_TABLE "pinned host image in, host table out"
 
 typedef struct tp_bench_pipeline_result {
-    char name[64]; /* "seed" */
+    char name[64]; /* "seed" (rgb input, with label2rgb) or "seed-core" (one grey channel, PERFORMANCE.md's) */
     int ndim;
     int64_t shape[3];
     char dtype[16];
@@ -249,6 +253,67 @@ void tp_bench_print_comparison(const tp_bench_report *r, FILE *f);
  * Markdown and HTML can be written again. Errors: TP_ERR_IO (unreadable, not JSON, another schema). */
 tp_status tp_bench_report_load(tp_context *ctx, tp_bench_report *r, const char *path);
 
+/* ---- the performance targets of ../shared/PERFORMANCE.md (bench/targets.c) ----
+ * Each target is data: PERFORMANCE.md's words, which result of a run it reads (an op's or a pipeline's, by
+ * name, shape, dtype, backend, and for pipelines what crossed the bus), the figure and the rule, the peers'
+ * figure for context and what bounds it. A report judges them on the results it holds, never on figures
+ * written here: a target whose result the run does not have is "not in this run". */
+typedef enum tp_bench_metric {
+    TP_BENCH_METRIC_MS = 0,     /* an op's median_ms, a pipeline's total_ms */
+    TP_BENCH_METRIC_DEVICE_BPP, /* a pipeline's peak_device_bytes per pixel */
+    TP_BENCH_METRIC_HOST_BPP    /* a pipeline's peak_host_bytes per pixel */
+} tp_bench_metric;
+
+typedef enum tp_bench_rule {
+    TP_BENCH_RULE_AT_MOST = 0,  /* met when measured <= target ("<= 0.25 ms") */
+    TP_BENCH_RULE_BELOW         /* met when measured < target ("faster than OpenCV's 433 ms") */
+} tp_bench_rule;
+
+typedef struct tp_bench_target {
+    const char *what;           /* as PERFORMANCE.md words it */
+    int pipeline;               /* 0: an op's result; 1: a pipeline's */
+    const char *name;           /* the op or the pipeline */
+    int64_t regions;            /* > 0: the op's region-count case, OP[regions=N] (tp_bench_case_label) */
+    const char *params;         /* ops: the case the target is about (the result's params); NULL: any */
+    int64_t side;               /* the square measured: side x side */
+    const char *dtype;          /* of the first input */
+    tp_bench_backend backend;
+    const char *io;             /* pipelines: what crossed the bus (the result's io); NULL: any */
+    tp_bench_metric metric;
+    tp_bench_rule rule;
+    double target;              /* ms, or bytes per pixel */
+    const char *peer;           /* the peers' figure from PERFORMANCE.md, for context; "-" when none */
+    const char *bound;          /* one line: what bounds it (floors, the contract, what the measurement holds) */
+    const char *how;            /* the smallest `twinpix bench` that measures it */
+} tp_bench_target;
+
+typedef enum tp_bench_target_status {
+    TP_BENCH_TARGET_ABSENT = 0, /* "not in this run": no result, a skipped one, or another case */
+    TP_BENCH_TARGET_MET,
+    TP_BENCH_TARGET_MISSED
+} tp_bench_target_status;
+
+typedef struct tp_bench_target_eval {
+    tp_bench_target_status status;
+    double measured;            /* ms or bytes per pixel; NAN when absent */
+    double ratio;               /* measured / target; NAN when absent */
+    int threads;                /* the result's threads (cpu-Nt: how many it ran on); 0 when not a CPU result */
+    int64_t regions;            /* regions in the result's labels (region-count cases); -1 otherwise */
+    char reason[680];           /* absent: why ("no result", "skipped: ...", "measured with params ..."); else "" */
+} tp_bench_target_eval;
+
+/* The targets, in PERFORMANCE.md's order; *count is set. */
+const tp_bench_target *tp_bench_targets(int *count);
+/* Judge one target on the report's results. */
+void tp_bench_target_evaluate(const tp_bench_report *r, const tp_bench_target *t, tp_bench_target_eval *out);
+const char *tp_bench_target_status_name(tp_bench_target_status s); /* "met", "missed", "not in this run" */
+const char *tp_bench_metric_name(tp_bench_metric m);  /* bench.json: "ms", "peak_device_bytes_per_pixel", ... */
+/* What the target reads, as the reports name it: "gaussian 8192x8192 uint8 cuda",
+ * "pipeline seed-core 8192x8192 cuda+transfers (pinned host image in, host table out)". */
+void tp_bench_target_case(const tp_bench_target *t, char *out, size_t n);
+/* "<= 0.25 ms", "< 433 ms", "<= 16 B/px" */
+void tp_bench_target_rule_str(const tp_bench_target *t, char *out, size_t n);
+
 tp_status tp_bench_write_json(tp_context *ctx, const tp_bench_report *r, const char *path);
 tp_status tp_bench_write_markdown(tp_context *ctx, const tp_bench_report *r, const char *path);
 tp_status tp_bench_write_html(tp_context *ctx, const tp_bench_report *r, const char *path);
@@ -268,7 +333,7 @@ typedef struct tp_bench_config {
     int64_t sizes[16][3];
     int no_rotate;                      /* --no-rotate */
     int64_t regions;                    /* --regions N: labels-input ops also with ~N regions (0: none) */
-    int pipeline;                       /* run the seed pipeline too */
+    int pipeline;                       /* run the pipelines too (seed, seed-core) */
     int op_cases;                       /* run the op cases */
 } tp_bench_config;
 

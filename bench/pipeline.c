@@ -1,12 +1,16 @@
-/* The seed pipeline benchmark (the steps come from core/pipeline.c's tp_pipeline_seed: extract_channel ->
- * gaussian sigma 5 -> threshold_otsu -> threshold with the device scalar -> binary_erosion disk:2 -> label
- * -> label2rgb -> regionprops_table), timed stage by stage: on the CPU with the monotonic clock, on the
- * device with one CUDA event between stages, so the stages add up to the whole without synchronising the
- * device in between. "cuda" starts from the image already on the device. "cuda+transfers" is host image in,
- * host table out: an "h2d" stage uploads the host image, the steps run, and the run ends when
- * regionprops_table's table is in host memory (the op brings it back itself); the label2rgb overlay is
- * produced and stays on the device. What downloading the overlay too would cost is measured apart, after the
- * warm-up, outside every total (overlay_d2h_ms). */
+/* The pipeline benchmarks, timed stage by stage: on the CPU with the monotonic clock, on the device with one
+ * CUDA event between stages, so the stages add up to the whole without synchronising the device in between.
+ * Two pipelines from core/pipeline.c:
+ *  - "seed" (tp_pipeline_seed: extract_channel -> gaussian sigma 5 -> threshold_otsu -> threshold with the
+ *    device scalar -> binary_erosion disk:2 -> label -> label2rgb -> regionprops_table) on an rgb uint8 image;
+ *  - "seed-core" (tp_pipeline_seed_core: the same without label2rgb), the peers' pipeline of PERFORMANCE.md,
+ *    on one grey uint8 channel, where extract_channel passes the input through and is no stage.
+ * "cuda" starts from the image already on the device. "cuda+transfers" is host image in, host table out: an
+ * "h2d" stage uploads the host image, the steps run, and the run ends when regionprops_table's table is in
+ * host memory (the op brings it back itself). seed's host image is pageable (through the pinned staging
+ * buffer) and its label2rgb overlay is produced and stays on the device: what downloading it too would cost
+ * is measured apart, after the warm-up, outside every total (overlay_d2h_ms). seed-core's host image is
+ * pinned (tp_image_pin) while the case runs, as PERFORMANCE.md's target has it: the upload is a direct DMA. */
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "bench/gpu_timing.h"
@@ -29,6 +33,8 @@ typedef struct pipe_item {
     tp_bench_backend backend;
     int threads, device;
     uint64_t seed;
+    int core;   /* seed-core on a grey image (else seed on rgb) */
+    int pinned; /* host_in is page-locked (tp_image_pin): unpin before freeing it */
     tp_pipeline pl;
     tp_context *ctx;
     tp_backend_id be;
@@ -39,6 +45,8 @@ typedef struct pipe_item {
     int in_step[TP_PIPE_MAX_STEPS][4]; /* -1: the pipeline input; else the producing step */
     int nin[TP_PIPE_MAX_STEPS];
     int is_output[TP_PIPE_MAX_STEPS];
+    int last_use[TP_PIPE_MAX_STEPS]; /* the last step that reads this step's result (-1: none) */
+    int passes[TP_PIPE_MAX_STEPS]; /* an only_if_channels step on a channel-less input: no op, no stage */
     tp_cuda_timer *timer;
     int nstages;
     char stage_names[TP_BENCH_MAX_STAGES][48];
@@ -66,6 +74,9 @@ static void pipe_release(pipe_item *it)
     }
     tp_cuda_timer_destroy(it->timer);
     it->timer = NULL;
+    if (it->pinned)
+        tp_image_unpin(&it->host_in);
+    it->pinned = 0;
     tp_image_free(&it->host_in);
     tp_image_free(&it->dev_in);
     if (it->ctx)
@@ -73,9 +84,21 @@ static void pipe_release(pipe_item *it)
     it->ctx = NULL;
 }
 
-/* Resolve the description once: which step feeds which, which parameters take an earlier result, and which
- * results nobody consumes (the pipeline's outputs: the table, which comes back to the host by itself, and the
- * overlay, which cuda+transfers leaves on the device and downloads only for overlay_d2h_ms). */
+/* Does step i pass its input through (only_if_channels on an input without a channel axis)? Known before the
+ * run when the input is the pipeline's own (or reached through such steps); else the run decides, as a stage. */
+static int step_passes(const pipe_item *it, int i)
+{
+    const tp_pipe_step *s = &it->pl.steps[i];
+    if (!s->only_if_channels || it->nin[i] < 1)
+        return 0;
+    int src = it->in_step[i][0];
+    return src < 0 ? it->host_in.channel_axis < 0 : it->passes[src];
+}
+
+/* Resolve the description once, on the input it will run on: which step feeds which, which steps pass the
+ * input through, which parameters take an earlier result, and which results nobody consumes (the pipeline's
+ * outputs: the table, which comes back to the host by itself, and seed's overlay, which cuda+transfers leaves
+ * on the device and downloads only for overlay_d2h_ms). */
 static tp_status plan(pipe_item *it)
 {
     const tp_pipeline *pl = &it->pl;
@@ -87,7 +110,6 @@ static tp_status plan(pipe_item *it)
         snprintf(it->stage_names[it->nstages++], 48, "h2d");
     for (int i = 0; i < pl->n; i++) {
         const tp_pipe_step *s = &pl->steps[i];
-        snprintf(it->stage_names[it->nstages++], 48, "%s", s->op);
         it->is_output[i] = 1;
         it->nin[i] = 0;
         for (int k = 0; k < 4 && s->inputs[k][0]; k++) {
@@ -98,6 +120,9 @@ static tp_status plan(pipe_item *it)
             it->in_step[i][k] = src;
             it->nin[i] = k + 1;
         }
+        it->passes[i] = step_passes(it, i);
+        if (!it->passes[i])
+            snprintf(it->stage_names[it->nstages++], 48, "%s", s->op);
         /* the text parameters are parsed once; "name=@step" ones are set to the step's result each run */
         char text[512] = "", buf[512];
         snprintf(buf, sizeof buf, "%s", s->params);
@@ -131,6 +156,24 @@ static tp_status plan(pipe_item *it)
                 it->is_output[it->in_step[i][k]] = 0;
         for (int k = 0; k < it->nrefs[i]; k++)
             it->is_output[it->refs[i][k].step] = 0;
+    }
+    /* liveness, as tp_pipeline_run frees: a result goes as soon as its last reader has run, so the peaks
+     * are the pipeline's, not the sum of its results. A step that may pass its input through (a grey image
+     * skips extract_channel) keeps that input alive as long as its own readers. */
+    for (int i = 0; i < pl->n; i++)
+        it->last_use[i] = -1;
+    for (int i = pl->n - 1; i >= 0; i--) {
+        const int through = pl->steps[i].only_if_channels || it->passes[i];
+        for (int k = 0; k < it->nin[i]; k++) {
+            const int j = it->in_step[i][k], until = through && it->last_use[i] > i ? it->last_use[i] : i;
+            if (j >= 0 && until > it->last_use[j])
+                it->last_use[j] = until;
+        }
+        for (int k = 0; k < it->nrefs[i]; k++) {
+            const int j = it->refs[i][k].step;
+            if (i > it->last_use[j])
+                it->last_use[j] = i;
+        }
     }
     return TP_OK;
 }
@@ -172,6 +215,10 @@ static tp_status run_steps(pipe_item *it, pipe_run *pr, double *t, int *m)
         const tp_image *ins[4] = {NULL, NULL, NULL, NULL};
         for (int k = 0; k < it->nin[i]; k++)
             ins[k] = result_of(pr, it->in_step[i][k], in0);
+        if (it->passes[i]) {
+            pr->alias[i] = ins[0];
+            continue; /* no op ran: no stage */
+        }
         if (s->only_if_channels && ins[0]->channel_axis < 0) {
             pr->alias[i] = ins[0];
         } else {
@@ -183,6 +230,9 @@ static tp_status run_steps(pipe_item *it, pipe_run *pr, double *t, int *m)
         }
         if (!st)
             st = mark(it, (*m)++, t);
+        for (int j = 0; j <= i && !st; j++) /* stream-ordered frees: after the mark, not timed as work */
+            if (it->last_use[j] == i && !it->is_output[j])
+                tp_result_free(&pr->res[j]);
     }
     return st;
 }
@@ -270,11 +320,21 @@ static tp_status pipe_prepare(pipe_item *it)
         return st;
     if ((st = tp_context_set_threads(it->ctx, it->backend == TP_BENCH_CPU_1T ? 1 : it->threads)))
         return st;
-    tp_pipeline_seed(&it->pl);
+    if (it->core)
+        tp_pipeline_seed_core(&it->pl);
+    else
+        tp_pipeline_seed(&it->pl);
+    if ((st = tp_synth_input(it->ctx, it->core ? "gray" : "rgb", it->ndim, it->shape, TP_UINT8, it->seed,
+                             &it->host_in)))
+        return st;
     if ((st = plan(it)))
         return st;
-    if ((st = tp_synth_input(it->ctx, "rgb", it->ndim, it->shape, TP_UINT8, it->seed, &it->host_in)))
-        return st;
+    /* seed-core's host image in is pinned: PERFORMANCE.md's "host image in, host table out (pinned)" */
+    if (it->core && it->backend == TP_BENCH_CUDA_TRANSFERS) {
+        if ((st = tp_image_pin(it->ctx, &it->host_in)))
+            return st;
+        it->pinned = 1;
+    }
     if (it->backend == TP_BENCH_CUDA && (st = tp_image_copy(it->ctx, &it->host_in, &it->dev_in, TP_DEVICE)))
         return st;
     if (it->be == TP_BACKEND_CUDA && (st = tp_cuda_timer_create(it->ctx, &it->timer)))
@@ -367,7 +427,8 @@ static void pipe_finish(tp_bench_item *base)
     if (!res) {
         snprintf(what, sizeof what, "out of host memory for the report");
     } else {
-        snprintf(res->name, sizeof res->name, "%s", it->pl.name[0] ? it->pl.name : "seed");
+        /* by the item, not it->pl: a case that failed early never filled pl */
+        snprintf(res->name, sizeof res->name, "%s", it->core ? "seed-core" : "seed");
         res->ndim = it->ndim;
         memcpy(res->shape, it->shape, sizeof res->shape);
         snprintf(res->dtype, sizeof res->dtype, "uint8");
@@ -379,7 +440,8 @@ static void pipe_finish(tp_bench_item *base)
         res->peak_device_bytes = it->prepared ? it->peak_device : -1;
         res->peak_host_bytes = it->prepared ? it->peak_host : -1;
         if (it->backend == TP_BENCH_CUDA_TRANSFERS) {
-            snprintf(res->io, sizeof res->io, "%s", TP_BENCH_PIPE_IO_HOST_TABLE);
+            snprintf(res->io, sizeof res->io, "%s",
+                     it->core ? TP_BENCH_PIPE_IO_PINNED_HOST_TABLE : TP_BENCH_PIPE_IO_HOST_TABLE);
             res->overlay_d2h_ms = it->prepared ? it->overlay_ms : NAN;
             res->overlay_bytes = it->prepared ? it->overlay_bytes : -1;
         }
@@ -411,6 +473,57 @@ static void pipe_destroy(tp_bench_item *base)
     free(it);
 }
 
+/* One case: a pipeline (seed, or seed-core when core) at one shape on one backend. 0, or -1 (message in ctx). */
+static int register_pipe(tp_context *ctx, const tp_bench_config *cfg, tp_bench_report *r, const int64_t *shape,
+                         tp_bench_backend be, int core)
+{
+    pipe_item *it = calloc(1, sizeof *it);
+    if (!it) {
+        tp_error(ctx, TP_ERR_NOMEM, "bench: out of host memory");
+        return -1;
+    }
+    it->ndim = 2;
+    it->shape[0] = shape[0];
+    it->shape[1] = shape[1];
+    it->backend = be;
+    it->threads = cfg->threads;
+    it->device = cfg->device;
+    it->seed = 1;
+    it->core = core;
+    it->report = r;
+    it->host_in = tp_image_empty();
+    it->dev_in = tp_image_empty();
+    it->overlay_ms = NAN;
+    it->overlay_bytes = -1;
+    char sh[64];
+    tp_bench_shape_str(2, it->shape, sh, sizeof sh);
+    const char *io = be != TP_BENCH_CUDA_TRANSFERS ? ""
+                     : core                        ? "/pinned-host-image-in-host-table-out"
+                                                   : "/host-image-in-host-table-out";
+    snprintf(it->base.name, sizeof it->base.name, "pipeline:%s/%s/uint8/%s%s", core ? "seed-core" : "seed", sh,
+             tp_bench_backend_name(be), io);
+    it->base.finish = pipe_finish;
+    it->base.destroy = pipe_destroy;
+    if (tp_bench_items_add(&it->base)) {
+        free(it);
+        tp_error(ctx, TP_ERR_NOMEM, "bench: out of host memory");
+        return -1;
+    }
+    tp_gbench_def def;
+    memset(&def, 0, sizeof def);
+    def.flags = TP_GBENCH_FLAG_USE_MANUAL_TIME;
+    def.time_unit = TP_GBENCH_UNIT_MILLISECOND;
+    def.minimum_duration_s = cfg->min_time_s;
+    def.run = run_pipe;
+    def.user_data = it;
+    if (tp_gbench_register(it->base.name, &def)) {
+        tp_error(ctx, TP_ERR_INTERNAL, "bench: cannot register %s", it->base.name);
+        return -1;
+    }
+    return 0;
+}
+
+/* At each shape: seed on every backend, then seed-core beside it. */
 int tp_bench_register_pipelines(tp_context *ctx, const tp_bench_config *cfg, tp_bench_report *r)
 {
     int64_t shapes[16][2];
@@ -428,50 +541,13 @@ int tp_bench_register_pipelines(tp_context *ctx, const tp_bench_config *cfg, tp_
     }
     int count = 0;
     for (int k = 0; k < nshapes; k++)
-        for (int b = 0; b < TP_BENCH_BACKEND_COUNT; b++) {
-            if (!cfg->backends[b])
-                continue;
-            pipe_item *it = calloc(1, sizeof *it);
-            if (!it) {
-                tp_error(ctx, TP_ERR_NOMEM, "bench: out of host memory");
-                return -1;
+        for (int core = 0; core < 2; core++)
+            for (int b = 0; b < TP_BENCH_BACKEND_COUNT; b++) {
+                if (!cfg->backends[b])
+                    continue;
+                if (register_pipe(ctx, cfg, r, shapes[k], (tp_bench_backend)b, core))
+                    return -1;
+                count++;
             }
-            it->ndim = 2;
-            it->shape[0] = shapes[k][0];
-            it->shape[1] = shapes[k][1];
-            it->backend = (tp_bench_backend)b;
-            it->threads = cfg->threads;
-            it->device = cfg->device;
-            it->seed = 1;
-            it->report = r;
-            it->host_in = tp_image_empty();
-            it->dev_in = tp_image_empty();
-            it->overlay_ms = NAN;
-            it->overlay_bytes = -1;
-            char shape[64];
-            tp_bench_shape_str(2, it->shape, shape, sizeof shape);
-            snprintf(it->base.name, sizeof it->base.name, "pipeline:seed/%s/uint8/%s%s", shape,
-                     tp_bench_backend_name(it->backend),
-                     it->backend == TP_BENCH_CUDA_TRANSFERS ? "/host-image-in-host-table-out" : "");
-            it->base.finish = pipe_finish;
-            it->base.destroy = pipe_destroy;
-            if (tp_bench_items_add(&it->base)) {
-                free(it);
-                tp_error(ctx, TP_ERR_NOMEM, "bench: out of host memory");
-                return -1;
-            }
-            tp_gbench_def def;
-            memset(&def, 0, sizeof def);
-            def.flags = TP_GBENCH_FLAG_USE_MANUAL_TIME;
-            def.time_unit = TP_GBENCH_UNIT_MILLISECOND;
-            def.minimum_duration_s = cfg->min_time_s;
-            def.run = run_pipe;
-            def.user_data = it;
-            if (tp_gbench_register(it->base.name, &def)) {
-                tp_error(ctx, TP_ERR_INTERNAL, "bench: cannot register %s", it->base.name);
-                return -1;
-            }
-            count++;
-        }
     return count;
 }

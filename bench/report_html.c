@@ -1,6 +1,6 @@
 /* report.html: one self-contained file (inline CSS and SVG, no script, no external resource): the
- * speedup against size per op on log axes, the pipeline's stage shares as stacked bars, the fraction of
- * copy bandwidth per op and size, then report.md's tables. */
+ * performance targets, the speedup against size per op on log axes, the pipelines' stage shares as stacked
+ * bars, the fraction of copy bandwidth per op and size, then report.md's tables. */
 #include "bench/report_util.h"
 
 #include <stdlib.h>
@@ -263,10 +263,10 @@ static void html_pipeline_chart(FILE *f, const tp_bench_report *r)
         fprintf(f, "<p class=\"note\">No pipeline run completed.</p>\n");
         return;
     }
-    const double W = 860, L = 190, BAR = 520, RH = 24, GH = 22, TOP = 56;
+    const double W = 860, L = 250, BAR = 480, RH = 24, GH = 22, TOP = 56;
     double H = TOP + rows * RH + groups * GH + 16;
     fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n", W, H, W, H);
-    fprintf(f, "<text x=\"10\" y=\"18\" font-weight=\"bold\">Seed pipeline: share of each stage in the run's time "
+    fprintf(f, "<text x=\"10\" y=\"18\" font-weight=\"bold\">Pipelines: share of each stage in the run's time "
                "(the total at the end of each bar)</text>\n");
     for (int k = 0; k < nc; k++) { /* legend */
         double x = 10 + (k % 6) * 140, ly = 34 + (k / 6) * 14;
@@ -293,8 +293,12 @@ static void html_pipeline_chart(FILE *f, const tp_bench_report *r)
             y += GH;
             fprintf(f, "<text x=\"10\" y=\"%.0f\" font-weight=\"bold\">%s</text>\n", y - 6, shape);
         }
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s%s</text>\n", L - 8, y + 15,
-                tp_bench_backend_name(p->backend), p->io[0] ? " (table out)" : "");
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">", L - 8, y + 15);
+        html_esc(f, p->name);
+        fprintf(f, " %s%s</text>\n", tp_bench_backend_name(p->backend),
+                !p->io[0]                                            ? ""
+                : !strcmp(p->io, TP_BENCH_PIPE_IO_PINNED_HOST_TABLE) ? " (pinned in, table out)"
+                                                                     : " (table out)");
         double x = L;
         char a[32];
         for (int k = 0; k < nc; k++) {
@@ -402,7 +406,11 @@ static void html_table_from_md(FILE *f, void (*section)(FILE *, const tp_bench_r
                 while (end > cell && end[-1] == ' ')
                     *--end = 0;
                 const char *tag = row == 1 ? "th" : "td";
-                const char *cls = !strcmp(cell, "**faster**") ? "faster" : !strcmp(cell, "**slower**") ? "slower" : "";
+                const char *cls = !strcmp(cell, "**faster**")   ? "faster"
+                                  : !strcmp(cell, "**slower**") ? "slower"
+                                  : !strcmp(cell, "**met**")    ? "met"
+                                  : !strcmp(cell, "**missed**") ? "missed"
+                                                                : "";
                 int bold = !strncmp(cell, "**", 2) && end - cell > 4 && !strcmp(end - 2, "**");
                 if (bold) {
                     end[-2] = 0;
@@ -476,14 +484,21 @@ static void sec_comparison(FILE *f, const tp_bench_report *r, int gpu)
     tp_bench_md_comparison(f, r);
 }
 static void sec_meta(FILE *f, const tp_bench_report *r, int gpu) { tp_bench_md_meta(f, r, gpu); }
+static void sec_targets(FILE *f, const tp_bench_report *r, int gpu)
+{
+    (void)gpu;
+    tp_bench_md_targets(f, r);
+}
 
 static const char g_css[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1250px;color:#222;"
     "padding:0 1em}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}"
     "table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:12.5px}th,td{border:1px solid #d0d0d0;"
     "padding:2px 7px;text-align:right;white-space:nowrap}th{background:#f2f4f7}.l{text-align:left}"
+    "td.l{white-space:normal;max-width:30em}"
     "tr:nth-child(even) td{background:#fafafa}.note{background:#fff6db;padding:.5em .8em;border-left:4px solid "
-    "#e0a800}.faster{color:#0a7a2f;font-weight:600}.slower{color:#b00020;font-weight:600}li{margin:.15em 0}"
+    "#e0a800}.faster,.met{color:#0a7a2f;font-weight:600}.slower,.missed{color:#b00020;font-weight:600}"
+    "li{margin:.15em 0}"
     "svg{display:block;border:1px solid #e2e2e2;margin:.6em 0;background:#fff}svg text{font:11px sans-serif;"
     "fill:#222}";
 
@@ -499,6 +514,7 @@ tp_status tp_bench_write_html(tp_context *ctx, const tp_bench_report *r, const c
                "report</title>\n<style>%s</style>\n</head>\n<body>\n",
             g_css);
     html_table_from_md(f, sec_meta, r, gpu); /* the title and the facts, as in report.md */
+    html_table_from_md(f, sec_targets, r, gpu);
     html_table_from_md(f, sec_comparison, r, gpu);
     fprintf(f, "<h2>Speedup against image size</h2>\n");
     if (gpu)
@@ -508,7 +524,7 @@ tp_status tp_bench_write_html(tp_context *ctx, const tp_bench_report *r, const c
         html_esc(f, r->gpu_reason[0] ? r->gpu_reason : "no GPU results");
         fprintf(f, "</p>\n");
     }
-    fprintf(f, "<h2>Seed pipeline by stage</h2>\n");
+    fprintf(f, "<h2>Pipelines by stage</h2>\n");
     html_pipeline_chart(f, r);
     fprintf(f, "<h2>Fraction of copy bandwidth</h2>\n");
     if (gpu)

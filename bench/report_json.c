@@ -60,8 +60,10 @@ static cJSON *meta_json(const tp_bench_report *r)
                             "median of per-call samples after a warm-up; CPU: monotonic clock around the call; "
                             "cuda: CUDA events around the call, inputs already on the device (rotated copies "
                             "when one call's bytes fit in L2); cuda+transfers: events around H2D + call + D2H "
-                            "of pageable host memory (staged through twinpix's pinned buffers unless TWINPIX_PINNED_STAGING=0); the seed pipeline's "
-                            "cuda+transfers: host image in, host table out (the overlay stays on the device)");
+                            "of pageable host memory (staged through twinpix's pinned buffers unless "
+                            "TWINPIX_PINNED_STAGING=0); the pipelines' cuda+transfers: host image in, host table "
+                            "out (seed: pageable, the overlay stays on the device; seed-core: the host image "
+                            "pinned with tp_image_pin)");
     return o;
 }
 
@@ -136,6 +138,39 @@ static cJSON *pipeline_json(const tp_bench_pipeline_result *p)
     return o;
 }
 
+/* PERFORMANCE.md's targets judged on this run's results (bench/targets.c). Derived, not stored: --render and
+ * the loader compute them again from the results. */
+static cJSON *target_json(const tp_bench_report *r, const tp_bench_target *t)
+{
+    tp_bench_target_eval e;
+    tp_bench_target_evaluate(r, t, &e);
+    char label[96];
+    tp_bench_case_label(t->name, t->regions, label, sizeof label);
+    int64_t shape[2] = {t->side, t->side};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "what", t->what);
+    cJSON_AddStringToObject(o, "kind", t->pipeline ? "pipeline" : "op");
+    cJSON_AddStringToObject(o, "name", label);
+    cJSON_AddItemToObject(o, "shape", shape_json(2, shape));
+    cJSON_AddStringToObject(o, "dtype", t->dtype);
+    cJSON_AddStringToObject(o, "backend", tp_bench_backend_name(t->backend));
+    cJSON_AddItemToObject(o, "params", t->params ? cJSON_CreateString(t->params) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "io", str_or_null(t->io));
+    cJSON_AddStringToObject(o, "metric", tp_bench_metric_name(t->metric));
+    cJSON_AddStringToObject(o, "rule", t->rule == TP_BENCH_RULE_BELOW ? "below" : "at_most");
+    cJSON_AddItemToObject(o, "target", num(t->target));
+    cJSON_AddItemToObject(o, "measured", num(e.measured));
+    cJSON_AddItemToObject(o, "ratio", num(e.ratio));
+    cJSON_AddStringToObject(o, "status", tp_bench_target_status_name(e.status));
+    cJSON_AddItemToObject(o, "reason", str_or_null(e.reason));
+    cJSON_AddItemToObject(o, "threads", e.threads > 0 ? cJSON_CreateNumber(e.threads) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "regions", count(e.regions));
+    cJSON_AddStringToObject(o, "peer", t->peer);
+    cJSON_AddStringToObject(o, "bound", t->bound);
+    cJSON_AddStringToObject(o, "how", t->how);
+    return o;
+}
+
 static cJSON *comparison_json(const tp_bench_report *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -183,6 +218,11 @@ static cJSON *report_json(const tp_bench_report *r)
     a = cJSON_AddArrayToObject(root, "pipeline");
     for (int i = 0; i < r->npipelines; i++)
         cJSON_AddItemToArray(a, pipeline_json(&r->pipelines[i]));
+    int nt;
+    const tp_bench_target *t = tp_bench_targets(&nt);
+    a = cJSON_AddArrayToObject(root, "targets");
+    for (int i = 0; i < nt; i++)
+        cJSON_AddItemToArray(a, target_json(r, &t[i]));
     if (r->compare_path[0])
         cJSON_AddItemToObject(root, "comparison", comparison_json(r));
     return root;

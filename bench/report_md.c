@@ -1,6 +1,6 @@
-/* report.md: the facts, the comparison, the headline table (op x size, CPU and GPU, speedups), crossovers,
- * the pipeline by stage, the transfers split, skipped cases and every result. The sections are reused by
- * report_html.c, so both files show the same numbers. */
+/* report.md: the facts, the performance targets, the comparison, the headline table (op x size, CPU and GPU,
+ * speedups), crossovers, the pipelines by stage, the transfers split, skipped cases and every result. The
+ * sections are reused by report_html.c, so both files show the same numbers. */
 #include "bench/report_util.h"
 
 #include <stdlib.h>
@@ -289,10 +289,10 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
     const char *cols[TP_BENCH_MAX_STAGES + 2];
     int nc = tp_bench_stage_columns(r, cols, TP_BENCH_MAX_STAGES + 2);
     char a[32];
-    fprintf(f, "## Seed pipeline, by stage (median ms)\n\n| shape | backend |");
+    fprintf(f, "## Pipelines, by stage (median ms)\n\n| pipeline | shape | backend |");
     for (int k = 0; k < nc; k++)
         fprintf(f, " %s |", cols[k]);
-    fprintf(f, " total | peak device | peak host |\n|---|---|");
+    fprintf(f, " total | peak device | peak host |\n|---|---|---|");
     for (int k = 0; k < nc + 3; k++)
         fprintf(f, "---:|");
     fprintf(f, "\n");
@@ -300,7 +300,7 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
         const tp_bench_pipeline_result *p = &r->pipelines[i];
         char shape[64], label[160];
         tp_bench_shape_str(p->ndim, p->shape, shape, sizeof shape);
-        fprintf(f, "| %s | %s |", shape, tp_bench_pipeline_label(p, label, sizeof label));
+        fprintf(f, "| %s | %s | %s |", p->name, shape, tp_bench_pipeline_label(p, label, sizeof label));
         if (p->skipped) {
             fprintf(f, " skipped: %s |", p->skip_reason);
             for (int k = 1; k < nc + 3; k++)
@@ -314,7 +314,10 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
         fprintf(f, " **%s** | %s | %s |\n", tp_bench_fmt_ms(p->total.median_ms, a, sizeof a),
                 tp_bench_fmt_bytes(p->peak_device_bytes, b, sizeof b), tp_bench_fmt_bytes(p->peak_host_bytes, c, sizeof c));
     }
-    fprintf(f, "\nStage times are medians taken stage by stage; the total is the median of whole runs.\n\n");
+    fprintf(f, "\nStage times are medians taken stage by stage; the total is the median of whole runs. seed: "
+               "the tutorial's pipeline on an rgb uint8 image (extract_channel, ..., label2rgb, regionprops_table). "
+               "seed-core: the peers' pipeline of PERFORMANCE.md on one grey uint8 channel, without "
+               "extract_channel and label2rgb.\n\n");
     int said = 0;
     for (int i = 0; i < r->npipelines; i++) {
         const tp_bench_pipeline_result *p = &r->pipelines[i];
@@ -322,15 +325,17 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r)
             continue;
         if (!said++)
             fprintf(f, "cuda+transfers is host image in, host table out: h2d uploads the image, "
-                       "regionprops_table's stage includes bringing its table to host memory, and the label2rgb "
-                       "overlay is produced but stays on the device (no d2h stage).");
+                       "regionprops_table's stage includes bringing its table to host memory (no d2h stage). "
+                       "seed's image is pageable (through the pinned staging buffer) and its label2rgb overlay "
+                       "is produced but stays on the device; seed-core's image is pinned (tp_image_pin), so its "
+                       "upload is a direct DMA.");
         if (!isnan(p->overlay_d2h_ms)) {
             char shape[64], b[32];
             tp_bench_shape_str(p->ndim, p->shape, shape, sizeof shape);
-            fprintf(f, " Downloading the overlay too (%s, into a new host image) would add %s ms at %s (median, "
+            fprintf(f, " Downloading %s's overlay too (%s, into a new host image) would add %s ms at %s (median, "
                        "not in the total).",
-                    tp_bench_fmt_bytes(p->overlay_bytes, b, sizeof b), tp_bench_fmt_ms(p->overlay_d2h_ms, a, sizeof a),
-                    shape);
+                    p->name, tp_bench_fmt_bytes(p->overlay_bytes, b, sizeof b),
+                    tp_bench_fmt_ms(p->overlay_d2h_ms, a, sizeof a), shape);
         }
     }
     if (said)
@@ -403,6 +408,73 @@ void tp_bench_md_details(FILE *f, const tp_bench_report *r)
     fprintf(f, "\n");
 }
 
+/* The measured figure as the targets table shows it: "0.9350 ms (16 threads)", "19.4 B/px". */
+static void target_measured_str(const tp_bench_target *t, const tp_bench_target_eval *e, char *out, size_t n)
+{
+    char v[48], ms[32], extra[48] = "";
+    if (e->status == TP_BENCH_TARGET_ABSENT) {
+        snprintf(out, n, "-");
+        return;
+    }
+    if (t->metric == TP_BENCH_METRIC_MS)
+        snprintf(v, sizeof v, "%s ms", tp_bench_fmt_ms(e->measured, ms, sizeof ms));
+    else
+        snprintf(v, sizeof v, "%.1f B/px", e->measured);
+    if (e->threads > 0)
+        snprintf(extra, sizeof extra, " (%d thread%s)", e->threads, e->threads > 1 ? "s" : "");
+    else if (e->regions >= 0)
+        snprintf(extra, sizeof extra, " (%lld regions)", (long long)e->regions);
+    snprintf(out, n, "%s%s", v, extra);
+}
+
+/* PERFORMANCE.md's targets judged on this run: met, missed, or not in this run (with how to measure it). */
+void tp_bench_md_targets(FILE *f, const tp_bench_report *r)
+{
+    int n;
+    const tp_bench_target *t = tp_bench_targets(&n);
+    tp_bench_target_eval e;
+    int met = 0, missed = 0, absent = 0;
+    for (int i = 0; i < n; i++) {
+        tp_bench_target_evaluate(r, &t[i], &e);
+        met += e.status == TP_BENCH_TARGET_MET;
+        missed += e.status == TP_BENCH_TARGET_MISSED;
+        absent += e.status == TP_BENCH_TARGET_ABSENT;
+    }
+    char on[160] = "";
+    if (r->meta.gpu_count > 0)
+        snprintf(on, sizeof on, " (GPU: %s)", r->meta.gpu.name);
+    fprintf(f, "## Targets (../shared/PERFORMANCE.md)\n\n%d met, %d missed, %d not in this run, of %d. The targets "
+               "are for the H100 (median; device-resident unless said), judged on this run's results%s; "
+               "measured / target at or below 1 meets an \"at most\" target. Benchmarks report: nothing fails on "
+               "a time.\n\n",
+            met, missed, absent, n, on);
+    fprintf(f, "| target (PERFORMANCE.md) | result read | target | measured | measured / target | status | peers "
+               "(PERFORMANCE.md) | what bounds it |\n|---|---|---:|---:|---:|---|---|---|\n");
+    for (int i = 0; i < n; i++) {
+        char sel[192], rule[48], meas[96], x[32];
+        tp_bench_target_evaluate(r, &t[i], &e);
+        tp_bench_target_case(&t[i], sel, sizeof sel);
+        tp_bench_target_rule_str(&t[i], rule, sizeof rule);
+        target_measured_str(&t[i], &e, meas, sizeof meas);
+        fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", t[i].what, sel, rule, meas,
+                tp_bench_fmt_x(e.ratio, x, sizeof x),
+                e.status == TP_BENCH_TARGET_MET      ? "**met**"
+                : e.status == TP_BENCH_TARGET_MISSED ? "**missed**"
+                                                     : "not in this run",
+                t[i].peer, t[i].bound);
+    }
+    if (absent) {
+        fprintf(f, "\nNot in this run:\n\n");
+        for (int i = 0; i < n; i++) {
+            tp_bench_target_evaluate(r, &t[i], &e);
+            if (e.status == TP_BENCH_TARGET_ABSENT)
+                fprintf(f, "- %s: %s; measure it with `%s`\n", t[i].what, e.reason, t[i].how);
+        }
+    }
+    fprintf(f, "\nNot judged here: \"CPU reference, one thread, every op: faster than scikit-image\" (a twinpix run "
+               "holds no scikit-image timing).\n\n");
+}
+
 void tp_bench_md_comparison(FILE *f, const tp_bench_report *r)
 {
     if (!r->compare_path[0])
@@ -435,6 +507,7 @@ tp_status tp_bench_write_markdown(tp_context *ctx, const tp_bench_report *r, con
         return st;
     int gpu = tp_bench_have_gpu_results(r) && r->gpu_available;
     tp_bench_md_meta(af.fp, r, gpu);
+    tp_bench_md_targets(af.fp, r);
     tp_bench_md_comparison(af.fp, r);
     tp_bench_md_headline(af.fp, r, gpu);
     tp_bench_md_regions(af.fp, r);

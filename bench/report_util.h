@@ -49,4 +49,5 @@ void tp_bench_md_pipelines(FILE *f, const tp_bench_report *r);
 void tp_bench_md_skipped(FILE *f, const tp_bench_report *r);
 void tp_bench_md_details(FILE *f, const tp_bench_report *r);
 void tp_bench_md_comparison(FILE *f, const tp_bench_report *r);
+void tp_bench_md_targets(FILE *f, const tp_bench_report *r);
 #endif

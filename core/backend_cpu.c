@@ -56,6 +56,8 @@ const tp_backend tp_backend_cpu = {
     .copy = cpu_copy,
     .memset0 = cpu_memset0,
     .sync = cpu_sync,
+    .pin = NULL, /* host memory needs no page-locking for host copies */
+    .unpin = NULL,
 };
 
 static const tp_backend *const backends[TP_BACKEND_COUNT] = {

@@ -243,3 +243,57 @@ tp_status tp_image_astype(tp_context *ctx, const tp_image *src, tp_image *dst, t
     *dst = out;
     return TP_OK;
 }
+
+/* The bytes a host image's elements span, from its lowest to its highest address (a strided or flipped view
+ * included): what page-locking must cover. 0 when the geometry is not a valid one. */
+static int host_span(const tp_image *img, char **base, size_t *bytes)
+{
+    int64_t lo = 0, hi = (int64_t)tp_dtype_size(img->dtype), ext;
+    if (img->ndim < 1 || img->ndim > TP_MAX_DIMS || (unsigned)img->dtype >= TP_DTYPE_COUNT)
+        return 0;
+    for (int d = 0; d < img->ndim; d++) {
+        if (img->shape[d] < 1 || !tp_mul_i64(img->shape[d] - 1, img->strides[d], &ext))
+            return 0;
+        if (!(ext < 0 ? tp_add_i64(lo, ext, &lo) : tp_add_i64(hi, ext, &hi)))
+            return 0;
+    }
+    if ((uint64_t)(hi - lo) > (uint64_t)SIZE_MAX)
+        return 0;
+    *base = (char *)img->data + lo;
+    *bytes = (size_t)(hi - lo);
+    return 1;
+}
+
+/* Pinning is for copies to a device: with no CUDA backend, or no device to copy to, there is nothing to do
+ * (the real probe, not tp_backend_available's test seam: page-locking is real CUDA work). */
+static const tp_backend *pinning_backend(void)
+{
+    const tp_backend *b = tp_backend_get(TP_BACKEND_CUDA);
+    return b && b->pin && b->unpin && b->available(NULL, 0) ? b : NULL;
+}
+
+tp_status tp_image_pin(tp_context *ctx, const tp_image *img)
+{
+    if (!img || !img->data)
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_pin: img: expected a host image with data, got %s",
+                        img ? "an empty image" : "NULL");
+    if (img->location != TP_HOST)
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_pin: img: expected a host image, got a device image");
+    char *base;
+    size_t bytes;
+    if (!host_span(img, &base, &bytes))
+        return tp_error(ctx, TP_ERR_ARG, "tp_image_pin: img: expected a valid shape and strides");
+    const tp_backend *b = pinning_backend();
+    return b ? b->pin(ctx, base, bytes) : TP_OK;
+}
+
+void tp_image_unpin(const tp_image *img)
+{
+    char *base;
+    size_t bytes;
+    if (!img || !img->data || img->location != TP_HOST || !host_span(img, &base, &bytes))
+        return;
+    const tp_backend *b = pinning_backend();
+    if (b)
+        b->unpin(base);
+}

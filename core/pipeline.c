@@ -24,19 +24,25 @@ static void step(tp_pipeline *p, const char *name, const char *op, const char *i
     s->only_if_channels = only_if_channels;
 }
 
-void tp_pipeline_seed(tp_pipeline *p)
+/* The seed's steps; the overlay is the one step the peers' pipeline (PERFORMANCE.md) does not have. */
+static void seed_steps(tp_pipeline *p, const char *name, int overlay)
 {
     memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "seed");
+    snprintf(p->name, sizeof p->name, "%s", name);
     step(p, "channel", "extract_channel", "input", NULL, "channel=1", 1);
     step(p, "blurred", "gaussian", "channel", NULL, "sigma=5", 0);
     step(p, "threshold", "threshold_otsu", "blurred", NULL, "", 0);
     step(p, "binary", "threshold", "blurred", NULL, "threshold=@threshold", 0);
     step(p, "eroded", "binary_erosion", "binary", NULL, "footprint=disk:2", 0);
     step(p, "labels", "label", "eroded", NULL, "", 0);
-    step(p, "overlay", "label2rgb", "labels", NULL, "", 0);
+    if (overlay)
+        step(p, "overlay", "label2rgb", "labels", NULL, "", 0);
     step(p, "table", "regionprops_table", "labels", "channel", "properties=label,area,mean_intensity,solidity", 0);
 }
+
+void tp_pipeline_seed(tp_pipeline *p) { seed_steps(p, "seed", 1); }
+
+void tp_pipeline_seed_core(tp_pipeline *p) { seed_steps(p, "seed-core", 0); }
 
 tp_status tp_pipeline_set(tp_context *ctx, tp_pipeline *p, const char *a)
 {

@@ -24,6 +24,10 @@ typedef struct tp_pipeline {
 /* The seed tutorial's pipeline (../shared/seed): channel 1, gaussian sigma=5, Otsu, threshold,
  * binary_erosion disk(2), label, label2rgb, regionprops_table(label, area, mean_intensity, solidity). */
 void tp_pipeline_seed(tp_pipeline *p);
+/* The peers' pipeline (../shared/PERFORMANCE.md: what cuCIM and OpenCV ran), "seed-core": the seed's steps and
+ * parameters without label2rgb. Meant for one grey channel, where extract_channel passes the input through
+ * (only_if_channels); an RGB input still gets channel 1. */
+void tp_pipeline_seed_core(tp_pipeline *p);
 
 /* Override one step's parameter: "step.param=value". */
 tp_status tp_pipeline_set(tp_context *ctx, tp_pipeline *p, const char *assignment);

@@ -41,8 +41,8 @@
  * up to 8 threads) while the DMA of chunk k-1 runs; the call returns when the last chunk is in pinned memory
  * and queued: the caller's buffer may be reused at once, the DMA finishes in stream order (no stream
  * synchronisation, and none of the one cudaMemcpyAsync from pageable memory may do before it starts). Download: DMA of chunk k+1 runs while the host copies chunk k out; the call returns when the data
- * is in the caller's buffer. Host memory that is already pinned (cudaHostAlloc / cudaHostRegister) is copied
- * directly (and waited for). Staging buffers are pooled process-wide and never freed (cudaFreeHost can
+ * is in the caller's buffer. Host memory that is already pinned (cudaHostAlloc, cudaHostRegister: tp_image_pin)
+ * is copied directly (and waited for). Staging buffers are pooled process-wide and never freed (cudaFreeHost can
  * synchronise the device): a context takes one at its first transfer and gives it back when destroyed.
  * TWINPIX_PINNED_STAGING=0 restores the direct pageable copies (for comparison). */
 #include "gpu/cuda_util.h"
@@ -563,8 +563,36 @@ static tp_status cuda_sync(tp_context *ctx)
     return TP_OK;
 }
 
+/* tp_image_pin: page-lock the caller's span so cuda_copy sees it as pinned (host_is_pinned) and copies it by
+ * direct DMA. A span registered before (by an earlier pin or by the caller) is already what was asked for. */
+static tp_status cuda_pin(tp_context *ctx, void *host, size_t bytes)
+{
+    if (ctx)
+        cudaSetDevice(ctx->device);
+    cudaError_t e = cudaHostRegister(host, bytes, cudaHostRegisterDefault);
+    if (e == cudaErrorHostMemoryAlreadyRegistered) {
+        cudaGetLastError();
+        return TP_OK;
+    }
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return tp_error(ctx, TP_ERR_CUDA, "tp_image_pin: cudaHostRegister of %zu bytes failed: %s", bytes,
+                        cudaGetErrorString(e));
+    }
+    return TP_OK;
+}
+
+/* tp_image_unpin: a span that was never registered answers cudaErrorHostMemoryNotRegistered, which is not the
+ * caller's problem; no error may stay behind for the next CUDA call to report. */
+static void cuda_unpin(void *host)
+{
+    cudaHostUnregister(host);
+    cudaGetLastError();
+}
+
 const tp_backend tp_backend_cuda = {
     TP_BACKEND_CUDA, "cuda", TP_DEVICE, cuda_available, cuda_alloc, cuda_free, cuda_copy, cuda_memset0, cuda_sync,
+    cuda_pin, cuda_unpin,
 };
 
 int tp_cuda_devices(tp_device_info *out, int max, char *why, size_t n)

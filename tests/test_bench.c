@@ -1,6 +1,7 @@
 /* The benchmark reports, fed made-up results: statistics, speedups and crossovers, the JSON schema, the
- * Markdown and HTML writers, and --compare-with's faster/slower verdicts. Then what a run holds (bench/plan.c):
- * the cpu-1t size rule, the region-count cases, and one real runner on the 8192^2 ~2000-region labels. No
+ * Markdown and HTML writers, --compare-with's faster/slower verdicts, and PERFORMANCE.md's targets judged
+ * met, missed or not in this run. Then what a run holds (bench/plan.c): the cpu-1t size rule, the
+ * region-count cases, one real runner on the 8192^2 ~2000-region labels, and the seed-core pipeline. No
  * timing is measured or asserted here: the benchmarks themselves only report. */
 #include "tests/support/tp_test.h"
 
@@ -10,11 +11,14 @@
 #include "bench/report_html.c"
 #include "bench/report_json.c"
 #include "bench/report_md.c"
+#include "bench/targets.c"
 /* the suite's plain-C parts: the run's rules, and the runner (device timing from the library when CUDA is
  * built, the stub otherwise) */
 #include "bench/gpu_timing_stub.c"
 #include "bench/measure.c"
 #include "bench/plan.c"
+
+#include "core/pipeline.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -378,8 +382,12 @@ static int test_markdown(void)
         CHECK(strstr(md, "| label | 640x640 | uint8 | - | 1.200 | - | - | - | - | - |") != NULL);
         CHECK(strstr(md, "## Crossovers") != NULL && strstr(md, "| gaussian | uint8 | 409600 | 3 |") != NULL);
         CHECK(strstr(md, "| threshold | uint8 | never") != NULL);
-        CHECK(strstr(md, "## Seed pipeline") != NULL && strstr(md, "regionprops_table |") != NULL);
-        CHECK(strstr(md, "| 640x640 | cpu-Nt | 1.000 | 2.000 |") != NULL);
+        CHECK(strstr(md, "## Pipelines, by stage") != NULL && strstr(md, "regionprops_table |") != NULL);
+        CHECK(strstr(md, "| pipeline | shape | backend | extract_channel |") != NULL);
+        CHECK(strstr(md, "| seed | 640x640 | cpu-Nt | 1.000 | 2.000 |") != NULL);
+        /* the targets come first, all "not in this run" here (no 8192^2 result) */
+        CHECK(strstr(md, "## Targets") != NULL && strstr(md, "## Targets") < strstr(md, "## Ops"));
+        CHECK(strstr(md, "0 met, 0 missed, 11 not in this run, of 11") != NULL);
         CHECK(strstr(md, "## Skipped cases") != NULL);
         CHECK(strstr(md, "- binary_erosion (cuda, cuda+transfers; 6 cases):") != NULL);
         CHECK(strstr(md, "GPU columns are absent") == NULL);
@@ -697,8 +705,9 @@ static int test_region_case_runner(void)
             nbg++;
         }
     CHECK(nfg > 0 && nbg > 0 && fg / (double)nfg > 2 * bg / (double)nbg);
-    /* bytes_min counts the table: one row of 4 columns (8 bytes each) per region, after both inputs */
-    CHECK(f.bytes_min == n * 4 + n * 1 + f.regions * 4 * 8);
+    /* bytes_min counts the table: one row of 10 columns (label, area, intensity_mean, solidity, bbox-0..3,
+     * centroid-0..1; 8 bytes each) per region, after both inputs */
+    CHECK(f.bytes_min == n * 4 + n * 1 + f.regions * 10 * 8);
     tp_bench_sample smp;
     CHECK_OK(tp_bench_runner_once(tp_test_ctx, run, &smp));
     CHECK(smp.ms > 0 && isnan(smp.h2d_ms));
@@ -786,6 +795,310 @@ static int test_regions_report(void)
     return 0;
 }
 
+/* ---- PERFORMANCE.md's targets, judged on made-up results ---- */
+
+static const tp_bench_target *find_target(const char *name, int64_t side, tp_bench_backend be, tp_bench_metric m)
+{
+    int n;
+    const tp_bench_target *t = tp_bench_targets(&n);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t[i].name, name) && t[i].side == side && t[i].backend == be && t[i].metric == m)
+            return &t[i];
+    return NULL;
+}
+
+static tp_bench_pipeline_result *add_pipe(tp_bench_report *r, const char *name, int side, tp_bench_backend be,
+                                          double ms, const char *io)
+{
+    tp_bench_pipeline_result *p = tp_bench_report_add_pipeline(r);
+    if (!p)
+        abort(); /* out of memory in a test */
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->ndim = 2;
+    p->shape[0] = p->shape[1] = side;
+    snprintf(p->dtype, sizeof p->dtype, "uint8");
+    p->backend = be;
+    p->threads = be == TP_BENCH_CPU_NT ? 16 : 0;
+    snprintf(p->io, sizeof p->io, "%s", io ? io : "");
+    p->nstages = 1;
+    snprintf(p->stages[0].name, sizeof p->stages[0].name, "gaussian");
+    p->stages[0].ms = ms;
+    double v[1] = {ms};
+    tp_bench_stats_compute(v, 1, &p->total);
+    return p;
+}
+
+static tp_bench_result *add_8k(tp_bench_report *r, const char *op, const char *dtype, const char *params,
+                               tp_bench_backend be, double ms)
+{
+    tp_bench_result *e = add(r, op, 8192, be, ms);
+    snprintf(e->dtype, sizeof e->dtype, "%s", dtype);
+    snprintf(e->params, sizeof e->params, "%s", params);
+    return e;
+}
+
+/* A run with one target met, one missed and the others absent in every way a run can lack one. */
+static void targets_report(tp_bench_report *r)
+{
+    fake_report(r, 1);
+    const int64_t px = (int64_t)8192 * 8192;
+    add_8k(r, "gaussian", "uint8", "sigma=5", TP_BENCH_CUDA, 0.2);                     /* met: 0.2 <= 0.25 */
+    add_8k(r, "label", "bool", "", TP_BENCH_CUDA, 1.27);                               /* missed: 1.27 > 0.6 */
+    add_8k(r, "threshold_otsu", "uint8", "nbins=256", TP_BENCH_CUDA, 0.1);             /* uint8: not float32 */
+    add_8k(r, "binary_erosion", "bool", "footprint=disk:2", TP_BENCH_CUDA, NAN);      /* skipped */
+    add_8k(r, "label2rgb", "int32", "alpha=0.5;bg_label=1", TP_BENCH_CUDA, 0.4);      /* another case */
+    const char *rp = "properties=label,area,intensity_mean,solidity,bbox,centroid";
+    add_8k(r, "regionprops_table[regions=2000]", "int32", rp, TP_BENCH_CUDA, 1.14)->regions = 2016; /* met */
+    add_8k(r, "regionprops_table", "int32", rp, TP_BENCH_CUDA, 2.78);
+    add_pipe(r, "seed-core", 8192, TP_BENCH_CUDA_TRANSFERS, 13.4, TP_BENCH_PIPE_IO_PINNED_HOST_TABLE); /* missed */
+    add_pipe(r, "seed", 8192, TP_BENCH_CUDA_TRANSFERS, 7.0, TP_BENCH_PIPE_IO_HOST_TABLE); /* not the target's */
+    add_pipe(r, "seed-core", 640, TP_BENCH_CUDA_TRANSFERS, 0.2, TP_BENCH_PIPE_IO_HOST_TABLE); /* pageable: absent */
+    add_pipe(r, "seed-core", 8192, TP_BENCH_CPU_NT, 433.0, NULL)->peak_host_bytes = 10 * px; /* 433 is not < 433 */
+    add_pipe(r, "seed-core", 8192, TP_BENCH_CUDA, 6.0, NULL)->peak_device_bytes = 19 * px + px / 2;
+}
+
+static int test_targets_table(void)
+{
+    int n;
+    const tp_bench_target *t = tp_bench_targets(&n);
+    CHECK(n == 11);
+    for (int i = 0; i < n; i++) {
+        CHECK_MSG(t[i].what && t[i].name && t[i].dtype && t[i].peer && t[i].bound && t[i].how, "target %d", i);
+        CHECK_MSG(t[i].target > 0 && t[i].side > 0, "%s", t[i].what);
+        CHECK_MSG(strstr(t[i].how, "twinpix bench") == t[i].how, "%s: how '%s'", t[i].what, t[i].how);
+        CHECK_MSG(t[i].pipeline || tp_op_find(t[i].name), "%s: no op %s", t[i].what, t[i].name);
+        CHECK_MSG(!t[i].pipeline || t[i].dtype[0], "%s", t[i].what); /* pipelines: the input's dtype */
+        /* ops: the params named are a case of the descriptor's, the one the bench measures (cases[0]) */
+        const tp_op_desc *op = t[i].pipeline ? NULL : tp_op_find(t[i].name);
+        if (op && t[i].params)
+            CHECK_MSG(!strcmp(op->cases[0].params, t[i].params), "%s: the bench measures '%s'", t[i].what,
+                      op->cases[0].params);
+    }
+    char buf[192];
+    tp_bench_target_case(find_target("regionprops_table", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS), buf, sizeof buf);
+    CHECK(!strcmp(buf, "regionprops_table[regions=2000] 8192x8192 int32 cuda"));
+    tp_bench_target_case(find_target("seed-core", 640, TP_BENCH_CUDA_TRANSFERS, TP_BENCH_METRIC_MS), buf, sizeof buf);
+    CHECK(!strcmp(buf, "pipeline seed-core 640x640 cuda+transfers (pinned host image in, host table out)"));
+    tp_bench_target_rule_str(find_target("seed-core", 8192, TP_BENCH_CPU_NT, TP_BENCH_METRIC_MS), buf, sizeof buf);
+    CHECK(!strcmp(buf, "< 433 ms"));
+    tp_bench_target_rule_str(find_target("seed-core", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_DEVICE_BPP), buf,
+                             sizeof buf);
+    CHECK(!strcmp(buf, "<= 16 B/px"));
+    return 0;
+}
+
+static void expect_target(const tp_bench_report *r, const char *name, int64_t side, tp_bench_backend be,
+                          tp_bench_metric m, tp_bench_target_status want, double measured, const char *reason)
+{
+    const tp_bench_target *t = find_target(name, side, be, m);
+    CHECK_MSG(t != NULL, "no target %s %lld %s", name, (long long)side, tp_bench_backend_name(be));
+    if (!t)
+        return;
+    tp_bench_target_eval e;
+    tp_bench_target_evaluate(r, t, &e);
+    CHECK_MSG(e.status == want, "%s: %s, expected %s (%s)", t->what, tp_bench_target_status_name(e.status),
+              tp_bench_target_status_name(want), e.reason);
+    if (want == TP_BENCH_TARGET_ABSENT) {
+        CHECK_MSG(isnan(e.measured) && isnan(e.ratio), "%s", t->what);
+        CHECK_MSG(reason && strstr(e.reason, reason), "%s: reason '%s'", t->what, e.reason);
+    } else {
+        CHECK_MSG(fabs(e.measured - measured) < 1e-9, "%s: measured %g", t->what, e.measured);
+        CHECK_MSG(fabs(e.ratio - measured / t->target) < 1e-12, "%s: ratio %g", t->what, e.ratio);
+        CHECK(!e.reason[0]);
+    }
+}
+
+static int test_targets_judged(void)
+{
+    tp_bench_report r;
+    targets_report(&r);
+    const tp_bench_target_status MET = TP_BENCH_TARGET_MET, MISSED = TP_BENCH_TARGET_MISSED,
+                                 ABSENT = TP_BENCH_TARGET_ABSENT;
+    expect_target(&r, "gaussian", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, MET, 0.2, NULL);
+    expect_target(&r, "label", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, MISSED, 1.27, NULL);
+    expect_target(&r, "threshold_otsu", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, ABSENT, 0,
+                  "no float32 result (this run measured it on uint8)");
+    expect_target(&r, "binary_erosion", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, ABSENT, 0, "skipped: ");
+    expect_target(&r, "label2rgb", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, ABSENT, 0,
+                  "measured with params 'alpha=0.5;bg_label=1', the target is about the defaults");
+    expect_target(&r, "regionprops_table", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, MET, 1.14, NULL);
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CUDA_TRANSFERS, TP_BENCH_METRIC_MS, MISSED, 13.4, NULL);
+    expect_target(&r, "seed-core", 640, TP_BENCH_CUDA_TRANSFERS, TP_BENCH_METRIC_MS, ABSENT, 0,
+                  "no result with pinned host image in, host table out (this run's: host image in, host table out)");
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CPU_NT, TP_BENCH_METRIC_MS, MISSED, 433.0, NULL);
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_DEVICE_BPP, MISSED, 19.5, NULL);
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CPU_NT, TP_BENCH_METRIC_HOST_BPP, MET, 10.0, NULL);
+    tp_bench_target_eval e;
+    tp_bench_target_evaluate(&r, find_target("regionprops_table", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS), &e);
+    CHECK(e.regions == 2016 && e.threads == 0);
+    tp_bench_target_evaluate(&r, find_target("seed-core", 8192, TP_BENCH_CPU_NT, TP_BENCH_METRIC_MS), &e);
+    CHECK(e.threads == 16);
+    /* the rules move with the results: faster than 433 ms once below it; the skipped erosion measured */
+    r.pipelines[r.npipelines - 2].total.median_ms = 296.0;
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CPU_NT, TP_BENCH_METRIC_MS, MET, 296.0, NULL);
+    tp_bench_result *er = add_8k(&r, "binary_erosion", "bool", "footprint=disk:2", TP_BENCH_CUDA, 0.127);
+    expect_target(&r, "binary_erosion", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, MISSED, 0.127, NULL);
+    er->t.median_ms = 0.1; /* exactly the target: "at most" is met */
+    expect_target(&r, "binary_erosion", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_MS, MET, 0.1, NULL);
+    /* a peak that was not measured is no figure */
+    r.pipelines[r.npipelines - 1].peak_device_bytes = -1;
+    expect_target(&r, "seed-core", 8192, TP_BENCH_CUDA, TP_BENCH_METRIC_DEVICE_BPP, ABSENT, 0, "not measured");
+    tp_bench_report_free(&r);
+    /* a run without any of them: every target is absent, none is judged on a figure written anywhere */
+    tp_bench_report_init(&r);
+    int n;
+    const tp_bench_target *t = tp_bench_targets(&n);
+    for (int i = 0; i < n; i++) {
+        tp_bench_target_evaluate(&r, &t[i], &e);
+        CHECK_MSG(e.status == ABSENT && !strcmp(e.reason, "no such result") && isnan(e.measured), "%s", t[i].what);
+    }
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+/* The targets in report.md (near the top), report.html (coloured status) and bench.json ("targets"), and
+ * the same after --render's loader. */
+static int test_targets_report(void)
+{
+    tp_bench_report r;
+    targets_report(&r);
+    CHECK_OK(tp_bench_report_derive(&r));
+    CHECK_OK(tp_bench_write_markdown(tp_test_ctx, &r, tmp_path("targets.md")));
+    char *md = slurp(tmp_path("targets.md"));
+    CHECK(md != NULL);
+    if (md) {
+        const char *sec = strstr(md, "## Targets (../shared/PERFORMANCE.md)");
+        CHECK(sec && sec < strstr(md, "## Ops"));
+        CHECK(strstr(md, "3 met, 4 missed, 4 not in this run, of 11") != NULL);
+        CHECK(strstr(md, "| gaussian sigma=5, 8192^2 uint8 -> float32 | gaussian 8192x8192 uint8 cuda | <= 0.25 ms "
+                         "| 0.2000 ms | 0.80x | **met** | cuCIM 2.34 ms") != NULL);
+        CHECK(strstr(md, "| label 8192x8192 bool cuda | <= 0.6 ms | 1.270 ms | 2.12x | **missed** |") != NULL);
+        CHECK(strstr(md, "| 1.140 ms (2016 regions) | 0.57x | **met** |") != NULL);
+        CHECK(strstr(md, "| < 433 ms | 433.0 ms (16 threads) | 1.00x | **missed** |") != NULL);
+        CHECK(strstr(md, "| <= 16 B/px | 19.5 B/px | 1.22x | **missed** |") != NULL);
+        CHECK(strstr(md, "| threshold_otsu 8192x8192 float32 cuda | <= 0.15 ms | - | - | not in this run |") != NULL);
+        CHECK(strstr(md, "- threshold_otsu, 8192^2 float32: no float32 result (this run measured it on uint8); "
+                         "measure it with `twinpix bench --op threshold_otsu --dtype float32 --size 8192 --backend "
+                         "cuda`") != NULL);
+        CHECK(strstr(md, "- binary_erosion disk(2), 8192^2: skipped: binary_erosion: not implemented") != NULL);
+        /* the pipeline rows say which pipeline */
+        CHECK(strstr(md, "| seed-core | 8192x8192 | cuda+transfers (pinned host image in, host table out) |"));
+        CHECK(strstr(md, "| seed | 8192x8192 | cuda+transfers (host image in, host table out) |") != NULL);
+    }
+    free(md);
+    CHECK_OK(tp_bench_write_html(tp_test_ctx, &r, tmp_path("targets.html")));
+    char *h = slurp(tmp_path("targets.html"));
+    CHECK(h && strstr(h, "<h2>Targets (../shared/PERFORMANCE.md)</h2>") != NULL);
+    CHECK(h && count_of(h, "<td class=\"l met\">met</td>") == 3);
+    CHECK(h && count_of(h, "<td class=\"l missed\">missed</td>") == 4);
+    CHECK(h && strstr(h, ">seed-core cuda+transfers (pinned in, table out)</text>") != NULL);
+    free(h);
+
+    const char *path = tmp_path("targets.json");
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &r, path));
+    char *text = slurp(path);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    const cJSON *ta = root ? get(root, "targets") : NULL;
+    CHECK(cJSON_GetArraySize(ta) == 11);
+    int met = 0, missed = 0, absent = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ta)
+    {
+        const char *st = get(e, "status")->valuestring;
+        met += !strcmp(st, "met");
+        missed += !strcmp(st, "missed");
+        absent += !strcmp(st, "not in this run");
+        CHECK(get(e, "what") && get(e, "kind") && get(e, "name") && get(e, "shape") && get(e, "backend"));
+        CHECK(get(e, "metric") && get(e, "rule") && get(e, "target") && get(e, "peer") && get(e, "bound"));
+        CHECK(get(e, "how") && get(e, "threads") && get(e, "regions") && get(e, "io") && get(e, "params"));
+        int judged = strcmp(st, "not in this run") != 0;
+        CHECK(cJSON_IsNumber(get(e, "measured")) == judged && cJSON_IsNumber(get(e, "ratio")) == judged);
+        CHECK(judged ? cJSON_IsNull(get(e, "reason")) : cJSON_IsString(get(e, "reason")));
+        if (!strcmp(get(e, "name")->valuestring, "regionprops_table[regions=2000]"))
+            CHECK(get(e, "regions")->valuedouble == 2016 && get(e, "measured")->valuedouble == 1.14 &&
+                  !strcmp(get(e, "kind")->valuestring, "op") && !strcmp(get(e, "rule")->valuestring, "at_most"));
+        if (!strcmp(get(e, "metric")->valuestring, "peak_device_bytes_per_pixel"))
+            CHECK(get(e, "measured")->valuedouble == 19.5 && !strcmp(get(e, "kind")->valuestring, "pipeline"));
+    }
+    CHECK(met == 3 && missed == 4 && absent == 4);
+    cJSON_Delete(root);
+    free(text);
+    /* derived from the results, so --render writes them again the same */
+    tp_bench_report back;
+    CHECK_OK(tp_bench_report_load(tp_test_ctx, &back, path));
+    CHECK_OK(tp_bench_write_json(tp_test_ctx, &back, tmp_path("targets2.json")));
+    char *ta1 = slurp(path), *ta2 = slurp(tmp_path("targets2.json"));
+    CHECK(ta1 && ta2 && !strcmp(ta1, ta2));
+    free(ta1);
+    free(ta2);
+    tp_bench_report_free(&back);
+    tp_bench_report_free(&r);
+    return 0;
+}
+
+/* seed-core is the seed without label2rgb: the same steps, inputs and parameters otherwise, and on a grey
+ * image the same results at every step the two share. */
+typedef struct digests {
+    tp_context *ctx;
+    tp_digester dg;
+    int n;
+    char names[TP_PIPE_MAX_STEPS][48];
+    uint64_t hash[TP_PIPE_MAX_STEPS];
+} digests;
+
+static int on_step(void *user, int i, const tp_pipe_step *s, const tp_result *res, double ms)
+{
+    (void)i;
+    (void)ms;
+    digests *d = user;
+    snprintf(d->names[d->n], sizeof d->names[d->n], "%s", s->name);
+    d->hash[d->n] = 0;
+    if (res && tp_result_digest(d->ctx, &d->dg, res, &d->hash[d->n]))
+        return 1;
+    d->n++;
+    return 0;
+}
+
+static int test_seed_core_pipeline(void)
+{
+    tp_pipeline seed, core;
+    tp_pipeline_seed(&seed);
+    tp_pipeline_seed_core(&core);
+    CHECK(!strcmp(core.name, "seed-core") && core.n == seed.n - 1);
+    for (int i = 0, j = 0; i < seed.n; i++) {
+        if (!strcmp(seed.steps[i].op, "label2rgb"))
+            continue;
+        CHECK(j < core.n && !memcmp(&seed.steps[i], &core.steps[j], sizeof seed.steps[i]));
+        j++;
+    }
+    for (int j = 0; j < core.n; j++)
+        CHECK(strcmp(core.steps[j].op, "label2rgb"));
+    tp_image gray = tp_image_empty();
+    int64_t shape[2] = {160, 200};
+    CHECK_OK(tp_synth_input(tp_test_ctx, "gray", 2, shape, TP_UINT8, 3, &gray));
+    digests a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.ctx = b.ctx = tp_test_ctx;
+    tp_digester_init(&a.dg, 1);
+    tp_digester_init(&b.dg, 1);
+    CHECK_OK(tp_pipeline_run(tp_test_ctx, &seed, TP_BACKEND_CPU, &gray, on_step, &a, NULL));
+    CHECK_OK(tp_pipeline_run(tp_test_ctx, &core, TP_BACKEND_CPU, &gray, on_step, &b, NULL));
+    CHECK(a.n == seed.n && b.n == core.n);
+    int same = 0;
+    for (int j = 0; j < b.n; j++)
+        for (int i = 0; i < a.n; i++)
+            if (!strcmp(a.names[i], b.names[j])) {
+                CHECK_MSG(a.hash[i] == b.hash[j], "step %s differs", b.names[j]);
+                same++;
+            }
+    CHECK(same == core.n);
+    tp_digester_free(&a.dg);
+    tp_digester_free(&b.dg);
+    tp_image_free(&gray);
+    return 0;
+}
+
 static int cleanup(void)
 {
     if (!g_dir[0])
@@ -813,4 +1126,5 @@ static int cleanup(void)
 
 TP_TESTS(T(test_stats), T(test_names_and_shapes), T(test_crossover), T(test_derive), T(test_json), T(test_markdown),
          T(test_html), T(test_compare), T(test_load_roundtrip), T(test_size_rule), T(test_region_variants),
-         T(test_region_case_runner), T(test_regions_report), T(cleanup))
+         T(test_region_case_runner), T(test_regions_report), T(test_targets_table), T(test_targets_judged),
+         T(test_targets_report), T(test_seed_core_pipeline), T(cleanup))

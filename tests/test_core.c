@@ -63,6 +63,43 @@ static int test_strided_copy(void)
     return 0;
 }
 
+/* tp_image_pin is a hint: on a host image it succeeds whether or not a device is there (page-locked with one,
+ * nothing to do without), a strided view included; what is not a host image is refused, naming the argument. */
+static int test_pin(void)
+{
+    tp_image im = tp_image_empty();
+    int64_t shape[2] = {64, 48};
+    CHECK_OK(tp_image_alloc(tp_test_ctx, &im, TP_UINT8, 2, shape, -1, TP_HOST));
+    CHECK_OK(tp_image_pin(tp_test_ctx, &im));
+    CHECK_OK(tp_image_pin(tp_test_ctx, &im)); /* pinned twice: already what was asked for */
+    tp_image_unpin(&im);
+    tp_image_unpin(&im); /* never pinned (any more): nothing to undo */
+    tp_image view = im;  /* every other column, the last row first */
+    view.owns = 0;
+    view.shape[1] = 24;
+    view.strides[1] = 2;
+    view.data = (uint8_t *)im.data + 63 * 48;
+    view.strides[0] = -48;
+    CHECK_OK(tp_image_pin(tp_test_ctx, &view));
+    tp_image_unpin(&view);
+    tp_image_free(&im);
+
+    uint8_t px[4] = {0};
+    int64_t two[2] = {2, 2};
+    tp_image dev = tp_image_wrap(px, TP_UINT8, 2, two, -1, TP_DEVICE);
+    CHECK(tp_image_pin(tp_test_ctx, &dev) == TP_ERR_ARG);
+    CHECK(strstr(tp_last_error(tp_test_ctx), "tp_image_pin: img: expected a host image, got a device image") != NULL);
+    tp_image_unpin(&dev); /* a device image: nothing to undo */
+    tp_image empty = tp_image_empty();
+    CHECK(tp_image_pin(tp_test_ctx, &empty) == TP_ERR_ARG);
+    CHECK(strstr(tp_last_error(tp_test_ctx), "tp_image_pin: img:") != NULL);
+    CHECK(tp_image_pin(tp_test_ctx, NULL) == TP_ERR_ARG);
+    CHECK(strstr(tp_last_error(tp_test_ctx), "got NULL") != NULL);
+    tp_image_unpin(NULL);
+    tp_image_unpin(&empty);
+    return 0;
+}
+
 static int test_dispatch_errors(void)
 {
     uint8_t px[16] = {0};
@@ -177,5 +214,5 @@ static int test_backends(void)
     return 0;
 }
 
-TP_TESTS(T(test_status_strings), T(test_dtypes), T(test_alloc_and_overflow), T(test_strided_copy),
+TP_TESTS(T(test_status_strings), T(test_dtypes), T(test_alloc_and_overflow), T(test_strided_copy), T(test_pin),
          T(test_dispatch_errors), T(test_threshold_and_channel), T(test_footprints), T(test_backends))

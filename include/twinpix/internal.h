@@ -230,6 +230,9 @@ typedef struct tp_backend {
                       size_t bytes);
     tp_status (*memset0)(tp_context *ctx, void *ptr, size_t bytes);
     tp_status (*sync)(tp_context *ctx);
+    /* page-lock / release a host byte span for this backend's copies (tp_image_pin); NULL: nothing to do */
+    tp_status (*pin)(tp_context *ctx, void *host, size_t bytes);
+    void (*unpin)(void *host);
 } tp_backend;
 
 const tp_backend *tp_backend_get(tp_backend_id id); /* NULL when not built */

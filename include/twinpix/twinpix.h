@@ -110,6 +110,19 @@ int tp_image_is_contiguous(const tp_image *img);
 tp_status tp_image_copy(tp_context *ctx, const tp_image *src, tp_image *dst, tp_location where);
 /* Convert element type, numpy astype semantics (float->int truncates; no scaling). Host images. */
 tp_status tp_image_astype(tp_context *ctx, const tp_image *src, tp_image *dst, tp_dtype dtype);
+/* Page-lock a host image's buffer (cudaHostRegister on the context's device) so that its host<->device
+ * copies (tp_image_copy, the dispatcher's staging of host inputs) are direct DMA instead of going through
+ * the pinned staging buffer: for an image uploaded or downloaded many times. A strided view pins the byte
+ * span its elements cover. A hint: without the CUDA backend (a CPU-only build, or no usable device) it
+ * returns TP_OK and does nothing; memory already registered (by this call or by the caller) is not an error.
+ * Pinning takes time in proportion to the buffer (every page is locked): pin once, keep it for the image's
+ * lifetime, and call tp_image_unpin before freeing the buffer. Errors: TP_ERR_ARG (img NULL or empty, or a
+ * device image), TP_ERR_CUDA (the driver refused, e.g. too much locked memory). */
+tp_status tp_image_pin(tp_context *ctx, const tp_image *img);
+/* Undo tp_image_pin (cudaHostUnregister of the same span). Safe on any image: an empty one, a device one,
+ * one never pinned, or in a build or on a machine without CUDA, it does nothing (and leaves no CUDA error
+ * behind). Call it from the thread that pinned, or one whose current CUDA device is the same. */
+void tp_image_unpin(const tp_image *img);
 
 /* ---- tables (regionprops_table's output): named columns of equal length, host memory ---- */
 typedef struct tp_column {

@@ -72,6 +72,18 @@ for p in pipes:
     if not p["skipped"]:
         names_ = [s["name"] for s in p["stages"]]
         assert "gaussian" in names_ and "regionprops_table" in names_, names_
+        # seed-core, the peers' pipeline on one grey channel: no extract_channel, no label2rgb
+        assert (p["name"] == "seed-core") == ("label2rgb" not in names_ and "extract_channel" not in names_), p
+    if p["backend"] == "cuda+transfers":
+        assert p["io"] == {"seed": "host image in, host table out",
+                           "seed-core": "pinned host image in, host table out"}[p["name"]], p
+assert {p["name"] for p in pipes} == {"seed", "seed-core"}
+# PERFORMANCE.md's targets, judged on this run: a quick run has no 8192^2 result, so none is judged
+targets = doc["targets"]
+assert len(targets) == 11 and all(t["status"] in ("met", "missed", "not in this run") for t in targets)
+for t in targets:
+    assert (t["measured"] is None) == (t["status"] == "not in this run"), t
+assert {t["status"] for t in targets if t["shape"] == [8192, 8192]} == {"not in this run"}
 for s in doc["speedups"]:
     assert {"op", "shape", "dtype", "cpu_ms", "gpu_ms", "gpu_with_transfers_ms", "speedup",
             "speedup_with_transfers"} <= set(s)
@@ -85,6 +97,7 @@ assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "<link" 
 assert ("<svg" in html) == any(not p["skipped"] for p in pipes) or meta["gpu"] is not None
 md = open(d + "/report.md").read()
 assert md.startswith("# twinpix benchmark report") and "## Ops (median ms)" in md
+assert md.index("## Targets (../shared/PERFORMANCE.md)") < md.index("## Ops (median ms)")
 PYEOF
 
 # --render writes the same reports again from bench.json alone
