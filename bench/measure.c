@@ -660,7 +660,8 @@ static tp_status runner_setup(tp_bench_runner *r)
         return st;
     if (c->op->n_inputs < 1 || c->op->n_inputs > MAX_IN)
         return tp_error(r->ctx, TP_ERR_INTERNAL, "bench: %s: %d inputs", c->op->name, c->op->n_inputs);
-    r->n_in = c->op->n_inputs;
+    r->n_in = c->op->bench_inputs > 0 && c->op->bench_inputs < c->op->n_inputs ? c->op->bench_inputs
+                                                                                : c->op->n_inputs;
     r->be = tp_bench_backend_is_cuda(c->backend) ? TP_BACKEND_CUDA : TP_BACKEND_CPU;
     char why[256];
     if (!tp_backend_available(r->be, why, sizeof why))

@@ -35,7 +35,7 @@ static const tp_bench_target g_targets[] = {
     {"label2rgb, 8192^2", 0, "label2rgb", 0, "", SQ8K, "int32", TP_BENCH_CUDA, NULL, TP_BENCH_METRIC_MS,
      TP_BENCH_RULE_AT_MOST, 0.5, "cuCIM 9.2 ms",
      "24 bytes per pixel of float64 RGB written (scikit-image's dtype) and the int32 labels read: 0.63 ms floor, "
-     "above the target (the bench's case also reads the uint8 image beside the labels)",
+     "above the target; the bench's case is the seed's call, label2rgb(labels)",
      HOW_OP("label2rgb")},
     {"regionprops_table (area, mean_intensity, solidity, bbox, centroid), 8192^2, ~2000 regions", 0,
      "regionprops_table", 2000, "properties=label,area,intensity_mean,solidity,bbox,centroid", SQ8K, "int32",
@@ -62,14 +62,14 @@ static const tp_bench_target g_targets[] = {
      "twinpix bench --pipeline-only --size 8192 --backend cpu-Nt --threads 16"},
     {"peak memory, whole pipeline without label2rgb's output: device", 1, "seed-core", 0, NULL, SQ8K, "uint8",
      TP_BENCH_CUDA, NULL, TP_BENCH_METRIC_DEVICE_BPP, TP_BENCH_RULE_AT_MOST, 16.0, "-",
-     "twinpix's device high-water mark in the warm-up run over pixels; the bench holds every step's result until "
-     "the run ends (input 1 + float64 blur 8 + masks 2 + int32 labels 4 = 15 B/px) plus the ops' scratch; "
-     "`twinpix run` frees each result after its last reader",
+     "twinpix's device high-water mark in the warm-up run over pixels; each result is freed after its last "
+     "reader, as `twinpix run` does: the input (1 B/px) and the float64 blur (8) live until threshold has "
+     "read it, then the bool masks, int32 labels (4) and regionprops_table's scratch",
      "twinpix bench --pipeline-only --size 8192 --backend cuda"},
     {"peak memory, whole pipeline without label2rgb's output: host", 1, "seed-core", 0, NULL, SQ8K, "uint8",
      TP_BENCH_CPU_NT, NULL, TP_BENCH_METRIC_HOST_BPP, TP_BENCH_RULE_AT_MOST, 16.0, "-",
-     "resident host memory the warm-up run added at its peak, input excluded, over pixels; every step's result "
-     "is held until the run ends (8 + 2 + 4 = 14 B/px) plus the ops' scratch",
+     "resident host memory the warm-up run added at its peak, input excluded, over pixels; each result is freed "
+     "after its last reader (float64 blur 8 B/px while threshold reads it, then masks and int32 labels 4)",
      "twinpix bench --pipeline-only --size 8192 --backend cpu-Nt"},
 };
 

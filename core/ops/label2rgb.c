@@ -27,4 +27,5 @@ const tp_op_desc tp_op_label2rgb = {
     .cases = cases,
     .bench_sizes_2d = tp_bench_2d_default, .bench_sizes_3d = tp_bench_3d_default,
     .input_kind = "labels",
+    .bench_inputs = 1, /* the seed's call, label2rgb(labels): no image underneath */
 };

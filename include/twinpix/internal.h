@@ -204,6 +204,8 @@ typedef struct tp_op_desc {
     /* Input kind the harness/bench generate: "gray" (intensity), "mask" (bool), "labels" (int32 labels),
      * "rgb" (channel-last) */
     const char *input_kind;
+    /* Inputs the benchmark passes (0: all, optional ones included): the call the target measures */
+    int bench_inputs;
 } tp_op_desc;
 
 /* The registry (generated from the files in core/ops/). */
