@@ -567,10 +567,13 @@ static tp_status cuda_sync(tp_context *ctx)
  * direct DMA. A span registered before (by an earlier pin or by the caller) is already what was asked for. */
 static tp_status cuda_pin(tp_context *ctx, void *host, size_t bytes)
 {
-    if (ctx)
-        cudaSetDevice(ctx->device);
-    cudaError_t e = cudaHostRegister(host, bytes, cudaHostRegisterDefault);
-    if (e == cudaErrorHostMemoryAlreadyRegistered) {
+    /* Already page-locked (by an earlier pin, or the caller's cudaMallocHost): nothing to do. Asking first
+     * keeps the expected "already registered" API error out of compute-sanitizer's reports. Portable: the
+     * pages are pinned for every device, and the caller's current device is left alone. */
+    if (host_is_pinned(host))
+        return TP_OK;
+    cudaError_t e = cudaHostRegister(host, bytes, cudaHostRegisterPortable);
+    if (e == cudaErrorHostMemoryAlreadyRegistered) { /* a registration that covers part of the span */
         cudaGetLastError();
         return TP_OK;
     }
@@ -582,12 +585,14 @@ static tp_status cuda_pin(tp_context *ctx, void *host, size_t bytes)
     return TP_OK;
 }
 
-/* tp_image_unpin: a span that was never registered answers cudaErrorHostMemoryNotRegistered, which is not the
- * caller's problem; no error may stay behind for the next CUDA call to report. */
+/* tp_image_unpin: a span that is not page-locked has nothing to undo (and asking first leaves no API error
+ * behind for the next CUDA call or the sanitizer to report). */
 static void cuda_unpin(void *host)
 {
-    cudaHostUnregister(host);
-    cudaGetLastError();
+    if (!host_is_pinned(host))
+        return;
+    if (cudaHostUnregister(host) != cudaSuccess) /* pinned by someone else (cudaMallocHost): theirs to free */
+        cudaGetLastError();
 }
 
 const tp_backend tp_backend_cuda = {

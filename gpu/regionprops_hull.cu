@@ -210,11 +210,11 @@ template <typename C> __device__ void chains(Work<C> &b, long long n, int lane, 
         *nu = chain_2round(b.phi, n, false, b.cup, lane);
         return;
     }
+    /* one call site for both lanes, so that they run the same instructions side by side (two calls would
+     * be two divergent paths, run one after the other) */
     long long k = 0;
-    if (lane == 0)
-        k = chain(b.plo, n, true, b.clow);
-    else if (lane == 1)
-        k = chain(b.phi, n, false, b.cup);
+    if (lane < 2)
+        k = chain(lane == 0 ? b.plo : b.phi, n, lane == 0, lane == 0 ? b.clow : b.cup);
     *nl = __shfl_sync(0xffffffffu, k, 0);
     *nu = __shfl_sync(0xffffffffu, k, 1);
     __syncwarp();

@@ -110,7 +110,7 @@ int tp_image_is_contiguous(const tp_image *img);
 tp_status tp_image_copy(tp_context *ctx, const tp_image *src, tp_image *dst, tp_location where);
 /* Convert element type, numpy astype semantics (float->int truncates; no scaling). Host images. */
 tp_status tp_image_astype(tp_context *ctx, const tp_image *src, tp_image *dst, tp_dtype dtype);
-/* Page-lock a host image's buffer (cudaHostRegister on the context's device) so that its host<->device
+/* Page-lock a host image's buffer (cudaHostRegister, portable: for every device) so that its host<->device
  * copies (tp_image_copy, the dispatcher's staging of host inputs) are direct DMA instead of going through
  * the pinned staging buffer: for an image uploaded or downloaded many times. A strided view pins the byte
  * span its elements cover. A hint: without the CUDA backend (a CPU-only build, or no usable device) it
@@ -121,7 +121,7 @@ tp_status tp_image_astype(tp_context *ctx, const tp_image *src, tp_image *dst, t
 tp_status tp_image_pin(tp_context *ctx, const tp_image *img);
 /* Undo tp_image_pin (cudaHostUnregister of the same span). Safe on any image: an empty one, a device one,
  * one never pinned, or in a build or on a machine without CUDA, it does nothing (and leaves no CUDA error
- * behind). Call it from the thread that pinned, or one whose current CUDA device is the same. */
+ * behind). Memory the caller page-locked itself (cudaMallocHost) is left to the caller. */
 void tp_image_unpin(const tp_image *img);
 
 /* ---- tables (regionprops_table's output): named columns of equal length, host memory ---- */
