@@ -202,9 +202,11 @@ static tp_status pass_lines(tp_context *ctx, const gauss_pass *p, const void *sr
 
 /* Scratch of one thread for pass_rows. */
 typedef struct ring {
-    double *rows;        /* (2r+1) x COL_BLOCK converted row segments */
+    double *rows;        /* (2r+1) x cw converted row segments */
     const double **ptr;  /* 2r+1 row pointers for the current output row */
-    double *out;         /* COL_BLOCK results, then COL_BLOCK copies of cval */
+    double *out;         /* cw results, then cw copies of cval */
+    int64_t cw;          /* segment width: COL_BLOCK, or the axis's inner extent when smaller (a huge radius on
+                          * a narrow image would otherwise ask (2r+1) x COL_BLOCK doubles a thread) */
 } ring;
 
 /* Element offset in the source of virtual row v (any integer; borders map it into [0, len)) of slab o at
@@ -229,34 +231,42 @@ static void prefetch_row(const gauss_pass *p, const void *src, size_t esize, int
 }
 
 /* One task of pass_rows: output rows [k0, k1) of slab o, columns [c0, c0+nc). Rows are converted into a
- * ring of 2r+1 segments, or, when the source already holds the float64 values, read in place. */
+ * ring of 2r+1 segments, or, when the source already holds the float64 values, read in place. A kernel
+ * wider than the axis (2r+1 > len: every tap lands on one of the len rows or the constant) converts each
+ * source row once into a table indexed by source row instead: the same values, and len segments of scratch
+ * instead of 2r+1 (a radius of 10^6 on a 10-row axis would otherwise ask 2 million segments a thread). */
 static void rows_task(const gauss_pass *p, const void *src, const tp_float_conv *cv, void *dst, tp_dtype out,
                       int64_t o, int64_t k0, int64_t k1, int64_t c0, int64_t nc, ring *rg)
 {
     enum { AHEAD = 4 };
     const int64_t r = p->r, nring = 2 * r + 1, first = k0 - r;
     const int direct = cv->src == TP_FLOAT64 && cv->scale == 1.0 && !cv->clamp;
+    const int table = !direct && p->len < nring;
     const size_t esize = tp_dtype_size(cv->src);
-    double *cval_row = rg->out + COL_BLOCK;
+    const int64_t cw = rg->cw;
+    double *cval_row = rg->out + cw;
     for (int64_t i = 0; i < nc; i++)
         cval_row[i] = p->cval;
-    for (int64_t v = first; !direct && v < k0 + r; v++) {
+    for (int64_t sr = 0; table && sr < p->len; sr++)
+        tp_float_conv_load(cv, src, (o * p->len + sr) * p->inner + c0, 1, nc, rg->rows + sr * cw);
+    for (int64_t v = first; !direct && !table && v < k0 + r; v++) {
         int64_t off = row_offset(p, o, v, c0);
         if (off >= 0)
-            tp_float_conv_load(cv, src, off, 1, nc, rg->rows + (v - first) % nring * COL_BLOCK);
+            tp_float_conv_load(cv, src, off, 1, nc, rg->rows + (v - first) % nring * cw);
     }
     for (int64_t k = k0; k < k1; k++) {
-        if (!direct) {
+        if (!direct && !table) {
             prefetch_row(p, src, esize, o, k + r + AHEAD, c0, nc);
             int64_t off = row_offset(p, o, k + r, c0);
             if (off >= 0)
-                tp_float_conv_load(cv, src, off, 1, nc, rg->rows + (k + r - first) % nring * COL_BLOCK);
+                tp_float_conv_load(cv, src, off, 1, nc, rg->rows + (k + r - first) % nring * cw);
         }
         for (int64_t j = -r; j <= r; j++) {
             int64_t off = row_offset(p, o, k + j, c0);
             rg->ptr[j + r] = off < 0 ? cval_row
                              : direct ? (const double *)src + off
-                                      : rg->rows + (k + j - first) % nring * COL_BLOCK;
+                             : table  ? rg->rows + tp_border_index(k + j, p->len, p->mode) * cw
+                                      : rg->rows + (k + j - first) % nring * cw;
         }
         const int64_t at = (o * p->len + k) * p->inner + c0;
         if (out == TP_FLOAT64) {
@@ -274,7 +284,9 @@ static tp_status pass_rows(tp_context *ctx, const gauss_pass *p, const void *src
 {
     const int64_t nring = 2 * p->r + 1;
     const int64_t ncb = (p->inner + COL_BLOCK - 1) / COL_BLOCK, nkb = (p->len + ROW_BLOCK - 1) / ROW_BLOCK;
-    const int64_t per = (nring + 2) * COL_BLOCK, ntasks = p->outer * ncb * nkb;
+    const int64_t cw = p->inner < COL_BLOCK ? p->inner : COL_BLOCK;
+    const int64_t segs = p->len < nring ? p->len : nring; /* the table, or the ring (rows_task) */
+    const int64_t per = (segs + 2) * cw, ntasks = p->outer * ncb * nkb;
     double *scratch = tp_host_alloc(ctx, per * ctx->threads, sizeof(double));
     const double **ptrs = tp_host_alloc(ctx, nring * ctx->threads, sizeof(double *));
     if (!scratch || !ptrs) {
@@ -285,7 +297,7 @@ static tp_status pass_rows(tp_context *ctx, const gauss_pass *p, const void *src
 #pragma omp parallel num_threads(ctx->threads)
     {
         int t = omp_get_thread_num();
-        ring rg = {scratch + per * t, ptrs + nring * t, scratch + per * t + nring * COL_BLOCK};
+        ring rg = {scratch + per * t, ptrs + nring * t, scratch + per * t + segs * cw, cw};
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < ntasks; task++) {
             /* column blocks vary fastest: a thread's run of tasks covers whole bands of rows, so it first-touches
