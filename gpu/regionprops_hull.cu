@@ -17,7 +17,10 @@
 #include "gpu/regionprops_cuda.cuh"
 
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <cub/cub.cuh>
 
 namespace {
@@ -414,7 +417,7 @@ __global__ void k_global_need(rp_dev R, int64_t *need, int64_t *sneed, int64_t *
 }
 
 template <int kClass>
-tp_status launch_class(rp_call &C, char *global, const int64_t *goff, bool feret, int64_t slot_bytes,
+tp_status launch_class(rp_call &C, cudaStream_t s, char *global, const int64_t *goff, bool feret, int64_t slot_bytes,
                        const int64_t *list, const int64_t *dcount, int64_t count)
 {
     const rp_dev &R = C.R;
@@ -425,14 +428,74 @@ tp_status launch_class(rp_call &C, char *global, const int64_t *goff, bool feret
         const int fit = slot > 0 ? HULL_SMEM / slot : HULL_MAX_WARPS;
         const int wpb = fit < HULL_MAX_WARPS ? fit : HULL_MAX_WARPS;
         const int64_t blocks = (count + wpb - 1) / wpb;
-        k_hull2<kClass><<<(unsigned)(blocks < 65535 * 8 ? blocks : 65535 * 8), 32 * wpb, (size_t)slot * wpb, C.s>>>(
+        k_hull2<kClass><<<(unsigned)(blocks < 65535 * 8 ? blocks : 65535 * 8), 32 * wpb, (size_t)slot * wpb, s>>>(
             R, global, goff, feret, slot, list, dcount);
     } else { /* one a block */
-        k_hull2<kClass><<<(unsigned)(count < 65535 * 8 ? count : 65535 * 8), 32, (size_t)slot, C.s>>>(
+        k_hull2<kClass><<<(unsigned)(count < 65535 * 8 ? count : 65535 * 8), 32, (size_t)slot, s>>>(
             R, global, goff, feret, slot, list, dcount);
     }
     TP_CUDA_LAUNCHED(C.ctx);
     return TP_OK;
+}
+
+/* Streams beside the context's, for running the classes side by side (each class is a few long warps
+ * apart from the first): created once per device and kept, like the staging buffers; non-blocking. NULL
+ * when the current device is not the context's or creation fails: the classes then run one after another. */
+cudaStream_t side_stream(int device, int k)
+{
+    constexpr int kDevices = 64;
+    static std::mutex mu;
+    static cudaStream_t streams[kDevices][HULL_CLASSES - 1];
+    int cur = -1;
+    if (cudaGetDevice(&cur) != cudaSuccess || cur != device || device < 0 || device >= kDevices) {
+        cudaGetLastError();
+        return nullptr;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (!streams[device][k] && cudaStreamCreateWithFlags(&streams[device][k], cudaStreamNonBlocking) != cudaSuccess) {
+        cudaGetLastError();
+        streams[device][k] = nullptr;
+    }
+    return streams[device][k];
+}
+
+/* The classes' kernels: the tall classes on side streams forked from the context's stream after everything
+ * they read (the lists, the scratch), the small class on the context's stream, which then waits for both:
+ * later work and the stream-ordered frees of the scratch follow all three. */
+tp_status launch_classes(rp_call &C, char *global, const int64_t *goff, bool feret, const int64_t *slot,
+                         const int64_t *list, const int64_t *dcount, const int64_t *ncls)
+{
+    static_assert(HULL_CLASSES == 3, "one launch per class below");
+    cudaStream_t side[2] = {nullptr, nullptr};
+    cudaEvent_t fork = nullptr, join[2] = {nullptr, nullptr};
+    /* TWINPIX_HULL2_STREAMS=0: one stream (for measuring what the split gains) */
+    const char *env = getenv("TWINPIX_HULL2_STREAMS");
+    const bool split = (ncls[0] > 0) + (ncls[1] > 0) + (ncls[2] > 0) > 1 && !(env && !strcmp(env, "0"));
+    if (split && (side[0] = side_stream(C.ctx->device, 0)) && (side[1] = side_stream(C.ctx->device, 1)) &&
+        cudaEventCreateWithFlags(&fork, cudaEventDisableTiming) == cudaSuccess &&
+        cudaEventCreateWithFlags(&join[0], cudaEventDisableTiming) == cudaSuccess &&
+        cudaEventCreateWithFlags(&join[1], cudaEventDisableTiming) == cudaSuccess &&
+        cudaEventRecord(fork, C.s) == cudaSuccess && cudaStreamWaitEvent(side[0], fork, 0) == cudaSuccess &&
+        cudaStreamWaitEvent(side[1], fork, 0) == cudaSuccess) {
+    } else {
+        cudaGetLastError();
+        side[0] = side[1] = C.s;
+    }
+    tp_status st = launch_class<2>(C, side[0], global, goff, feret, slot[2], list, dcount, ncls[2]);
+    if (!st)
+        st = launch_class<1>(C, side[1], global, goff, feret, slot[1], list, dcount, ncls[1]);
+    if (!st)
+        st = launch_class<0>(C, C.s, global, goff, feret, slot[0], list, dcount, ncls[0]);
+    for (int k = 0; k < 2; k++) /* joined even after a failed launch: the scratch is freed on C.s */
+        if (side[k] != C.s && join[k] && (cudaEventRecord(join[k], side[k]) != cudaSuccess ||
+                                          cudaStreamWaitEvent(C.s, join[k], 0) != cudaSuccess)) {
+            cudaGetLastError();
+            cudaStreamSynchronize(side[k]);
+        }
+    for (cudaEvent_t e : {fork, join[0], join[1]})
+        if (e)
+            cudaEventDestroy(e); /* released once the work that uses them is done */
+    return st;
 }
 
 tp_status hull_2d(rp_call &C)
@@ -465,13 +528,7 @@ tp_status hull_2d(rp_call &C)
     if (global_bytes > 0 && (st = C.mem.get(&global, global_bytes)))
         return st;
     const bool feret = (C.needs & RP_NEED_FERET) != 0;
-    static_assert(HULL_CLASSES == 3, "one launch per class below");
-    const int64_t *ncls = tail + 2 + HULL_CLASSES;
-    if ((st = launch_class<0>(C, global, goff, feret, tail[2], list, count, ncls[0])) ||
-        (st = launch_class<1>(C, global, goff, feret, tail[3], list, count, ncls[1])) ||
-        (st = launch_class<2>(C, global, goff, feret, tail[4], list, count, ncls[2])))
-        return st;
-    return TP_OK;
+    return launch_classes(C, global, goff, feret, tail + 2, list, count, tail + 2 + HULL_CLASSES);
 }
 
 } // namespace
