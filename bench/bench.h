@@ -261,7 +261,8 @@ tp_status tp_bench_report_load(tp_context *ctx, tp_bench_report *r, const char *
 typedef enum tp_bench_metric {
     TP_BENCH_METRIC_MS = 0,     /* an op's median_ms, a pipeline's total_ms */
     TP_BENCH_METRIC_DEVICE_BPP, /* a pipeline's peak_device_bytes per pixel */
-    TP_BENCH_METRIC_HOST_BPP    /* a pipeline's peak_host_bytes per pixel */
+    TP_BENCH_METRIC_HOST_BPP,   /* a pipeline's peak_host_bytes per pixel */
+    TP_BENCH_METRIC_FLOOR_X     /* an op's time over its bytes floor: 1 / fraction_of_copy_bw (cuda) */
 } tp_bench_metric;
 
 typedef enum tp_bench_rule {
@@ -285,6 +286,7 @@ typedef struct tp_bench_target {
     const char *peer;           /* the peers' figure from PERFORMANCE.md, for context; "-" when none */
     const char *bound;          /* one line: what bounds it (floors, the contract, what the measurement holds) */
     const char *how;            /* the smallest `twinpix bench` that measures it */
+    int ndim;                   /* 3: a cube, side^3; otherwise the square side x side */
 } tp_bench_target;
 
 typedef enum tp_bench_target_status {
@@ -307,7 +309,8 @@ const tp_bench_target *tp_bench_targets(int *count);
 /* Judge one target on the report's results. */
 void tp_bench_target_evaluate(const tp_bench_report *r, const tp_bench_target *t, tp_bench_target_eval *out);
 const char *tp_bench_target_status_name(tp_bench_target_status s); /* "met", "missed", "not in this run" */
-const char *tp_bench_metric_name(tp_bench_metric m);  /* bench.json: "ms", "peak_device_bytes_per_pixel", ... */
+const char *tp_bench_metric_name(tp_bench_metric m);
+int tp_bench_target_ndim(const tp_bench_target *t); /* 2 (side x side) or 3 (side^3) */  /* bench.json: "ms", "peak_device_bytes_per_pixel", ... */
 /* What the target reads, as the reports name it: "gaussian 8192x8192 uint8 cuda",
  * "pipeline seed-core 8192x8192 cuda+transfers (pinned host image in, host table out)". */
 void tp_bench_target_case(const tp_bench_target *t, char *out, size_t n);

@@ -146,12 +146,12 @@ static cJSON *target_json(const tp_bench_report *r, const tp_bench_target *t)
     tp_bench_target_evaluate(r, t, &e);
     char label[96];
     tp_bench_case_label(t->name, t->regions, label, sizeof label);
-    int64_t shape[2] = {t->side, t->side};
+    int64_t shape[3] = {t->side, t->side, t->side};
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "what", t->what);
     cJSON_AddStringToObject(o, "kind", t->pipeline ? "pipeline" : "op");
     cJSON_AddStringToObject(o, "name", label);
-    cJSON_AddItemToObject(o, "shape", shape_json(2, shape));
+    cJSON_AddItemToObject(o, "shape", shape_json(tp_bench_target_ndim(t), shape));
     cJSON_AddStringToObject(o, "dtype", t->dtype);
     cJSON_AddStringToObject(o, "backend", tp_bench_backend_name(t->backend));
     cJSON_AddItemToObject(o, "params", t->params ? cJSON_CreateString(t->params) : cJSON_CreateNull());

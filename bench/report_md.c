@@ -418,6 +418,8 @@ static void target_measured_str(const tp_bench_target *t, const tp_bench_target_
     }
     if (t->metric == TP_BENCH_METRIC_MS)
         snprintf(v, sizeof v, "%s ms", tp_bench_fmt_ms(e->measured, ms, sizeof ms));
+    else if (t->metric == TP_BENCH_METRIC_FLOOR_X)
+        snprintf(v, sizeof v, "%.1fx the floor", e->measured);
     else
         snprintf(v, sizeof v, "%.1f B/px", e->measured);
     if (e->threads > 0)

@@ -387,7 +387,7 @@ static int test_markdown(void)
         CHECK(strstr(md, "| seed | 640x640 | cpu-Nt | 1.000 | 2.000 |") != NULL);
         /* the targets come first, all "not in this run" here (no 8192^2 result) */
         CHECK(strstr(md, "## Targets") != NULL && strstr(md, "## Targets") < strstr(md, "## Ops"));
-        CHECK(strstr(md, "0 met, 0 missed, 11 not in this run, of 11") != NULL);
+        CHECK(strstr(md, "0 met, 0 missed, 23 not in this run, of 23") != NULL);
         CHECK(strstr(md, "## Skipped cases") != NULL);
         CHECK(strstr(md, "- binary_erosion (cuda, cuda+transfers; 6 cases):") != NULL);
         CHECK(strstr(md, "GPU columns are absent") == NULL);
@@ -855,13 +855,25 @@ static void targets_report(tp_bench_report *r)
     add_pipe(r, "seed-core", 640, TP_BENCH_CUDA_TRANSFERS, 0.2, TP_BENCH_PIPE_IO_HOST_TABLE); /* pageable: absent */
     add_pipe(r, "seed-core", 8192, TP_BENCH_CPU_NT, 433.0, NULL)->peak_host_bytes = 10 * px; /* 433 is not < 433 */
     add_pipe(r, "seed-core", 8192, TP_BENCH_CUDA, 6.0, NULL)->peak_device_bytes = 19 * px + px / 2;
+    /* 3D rows read time over the bytes floor: 1 / fraction_of_copy_bw */
+    tp_bench_result *e3 = add(r, "label", 256, TP_BENCH_CUDA, 0.6); /* 20x: missed */
+    e3->ndim = 3;
+    e3->shape[2] = 256;
+    snprintf(e3->dtype, sizeof e3->dtype, "bool");
+    e3->fraction_of_copy_bw = 0.05;
+    e3 = add(r, "label2rgb", 512, TP_BENCH_CUDA, 1.8); /* 1.25x: met */
+    e3->ndim = 3;
+    e3->shape[2] = 512;
+    snprintf(e3->dtype, sizeof e3->dtype, "int32");
+    e3->fraction_of_copy_bw = 0.8;
+    add(r, "gaussian", 256, TP_BENCH_CUDA, 0.1); /* 2D 256^2: not the 3D row's cube */
 }
 
 static int test_targets_table(void)
 {
     int n;
     const tp_bench_target *t = tp_bench_targets(&n);
-    CHECK(n == 11);
+    CHECK(n == 23); /* 11 from PERFORMANCE.md's table, 12 for "3D: the same ops at 256^3 and 512^3" */
     for (int i = 0; i < n; i++) {
         CHECK_MSG(t[i].what && t[i].name && t[i].dtype && t[i].peer && t[i].bound && t[i].how, "target %d", i);
         CHECK_MSG(t[i].target > 0 && t[i].side > 0, "%s", t[i].what);
@@ -969,7 +981,12 @@ static int test_targets_report(void)
     if (md) {
         const char *sec = strstr(md, "## Targets (../shared/PERFORMANCE.md)");
         CHECK(sec && sec < strstr(md, "## Ops"));
-        CHECK(strstr(md, "3 met, 4 missed, 4 not in this run, of 11") != NULL);
+        CHECK(strstr(md, "4 met, 5 missed, 14 not in this run, of 23") != NULL);
+        CHECK(strstr(md, "| label 256x256x256 bool cuda | <= 2x the bytes floor | 20.0x the floor | 10.0x | "
+                         "**missed** |") != NULL);
+        CHECK(strstr(md, "| label2rgb 512x512x512 int32 cuda | <= 2x the bytes floor | 1.2x the floor | 0.62x | "
+                         "**met** |") != NULL);
+        CHECK(strstr(md, "| gaussian 256x256x256 uint8 cuda | <= 2x the bytes floor | - | - | not in this run |"));
         CHECK(strstr(md, "| gaussian sigma=5, 8192^2 uint8 -> float32 | gaussian 8192x8192 uint8 cuda | <= 0.25 ms "
                          "| 0.2000 ms | 0.80x | **met** | cuCIM 2.34 ms") != NULL);
         CHECK(strstr(md, "| label 8192x8192 bool cuda | <= 0.6 ms | 1.270 ms | 2.12x | **missed** |") != NULL);
@@ -989,8 +1006,8 @@ static int test_targets_report(void)
     CHECK_OK(tp_bench_write_html(tp_test_ctx, &r, tmp_path("targets.html")));
     char *h = slurp(tmp_path("targets.html"));
     CHECK(h && strstr(h, "<h2>Targets (../shared/PERFORMANCE.md)</h2>") != NULL);
-    CHECK(h && count_of(h, "<td class=\"l met\">met</td>") == 3);
-    CHECK(h && count_of(h, "<td class=\"l missed\">missed</td>") == 4);
+    CHECK(h && count_of(h, "<td class=\"l met\">met</td>") == 4);
+    CHECK(h && count_of(h, "<td class=\"l missed\">missed</td>") == 5);
     CHECK(h && strstr(h, ">seed-core cuda+transfers (pinned in, table out)</text>") != NULL);
     free(h);
 
@@ -999,7 +1016,7 @@ static int test_targets_report(void)
     char *text = slurp(path);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     const cJSON *ta = root ? get(root, "targets") : NULL;
-    CHECK(cJSON_GetArraySize(ta) == 11);
+    CHECK(cJSON_GetArraySize(ta) == 23);
     int met = 0, missed = 0, absent = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, ta)
@@ -1017,10 +1034,12 @@ static int test_targets_report(void)
         if (!strcmp(get(e, "name")->valuestring, "regionprops_table[regions=2000]"))
             CHECK(get(e, "regions")->valuedouble == 2016 && get(e, "measured")->valuedouble == 1.14 &&
                   !strcmp(get(e, "kind")->valuestring, "op") && !strcmp(get(e, "rule")->valuestring, "at_most"));
+        if (!strcmp(get(e, "metric")->valuestring, "times_bytes_floor"))
+            CHECK(cJSON_GetArraySize(get(e, "shape")) == 3 && get(e, "target")->valuedouble == 2.0);
         if (!strcmp(get(e, "metric")->valuestring, "peak_device_bytes_per_pixel"))
             CHECK(get(e, "measured")->valuedouble == 19.5 && !strcmp(get(e, "kind")->valuestring, "pipeline"));
     }
-    CHECK(met == 3 && missed == 4 && absent == 4);
+    CHECK(met == 4 && missed == 5 && absent == 14);
     cJSON_Delete(root);
     free(text);
     /* derived from the results, so --render writes them again the same */
