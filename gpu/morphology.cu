@@ -137,6 +137,41 @@ __device__ __forceinline__ uint32_t expand_nibble(uint32_t nib)
     return (nib & 1u) | ((nib & 2u) << 7) | ((nib & 4u) << 14) | ((nib & 8u) << 21);
 }
 
+/* A warp's 32 result words (lane l holds word 32 * chunk + l) as the row's 0/1 bytes. */
+__device__ __forceinline__ void store_bytes(uint32_t res, uint8_t *dst, int64_t chunk, int64_t width, unsigned lane,
+                                            bool vec16)
+{
+    if (vec16) { /* rows of a multiple of 16 bytes: lane l writes pixels 512h + 16l .. +15 in one store */
+        for (int half = 0; half < 2; half++) {
+            int s = 512 * half + 16 * (int)lane;
+            uint32_t word = __shfl_sync(0xffffffffu, res, s >> 5);
+            int64_t x = chunk * 1024 + s;
+            if (x < width) {
+                uint32_t b16 = (word >> (s & 31)) & 0xffffu;
+                uint4 v = make_uint4(expand_nibble(b16 & 15u), expand_nibble((b16 >> 4) & 15u),
+                                     expand_nibble((b16 >> 8) & 15u), expand_nibble(b16 >> 12));
+                *(uint4 *)(dst + x) = v;
+            }
+        }
+        return;
+    }
+    /* bytes: lane l writes pixels 128k + 4l .. +3 of the warp's 1024-pixel segment */
+    for (int k = 0; k < 8; k++) {
+        int s = 128 * k + 4 * (int)lane;
+        uint32_t word = __shfl_sync(0xffffffffu, res, s >> 5);
+        int64_t x = chunk * 1024 + s;
+        if (x >= width)
+            continue;
+        uint32_t bytes = expand_nibble((word >> (s & 31)) & 15u);
+        if (x + 4 <= width && ((uintptr_t)(dst + x) & 3) == 0) {
+            *(uint32_t *)(dst + x) = bytes;
+        } else {
+            for (int b = 0; b < 4 && x + b < width; b++)
+                dst[x + b] = (uint8_t)(bytes >> (8 * b));
+        }
+    }
+}
+
 /* One output word: the AND (erosion) or OR (dilation) of every shifted source word. */
 __device__ __forceinline__ uint32_t combine_word(const uint32_t *__restrict__ src, const geom &g, int64_t z,
                                                  int64_t y, int64_t w, const run *runs, int nruns, bool is_or,
@@ -200,36 +235,56 @@ __global__ void __launch_bounds__(kWarps * 32)
                 out_words[row * g.words + w] = res;
             continue;
         }
-        uint8_t *dst = out_bytes + row * g.width;
-        if (vec16) { /* rows of a multiple of 16 bytes: lane l writes pixels 512h + 16l .. +15 in one store */
-            for (int half = 0; half < 2; half++) {
-                int s = 512 * half + 16 * (int)lane;
-                uint32_t word = __shfl_sync(0xffffffffu, res, s >> 5);
-                int64_t x = chunk * 1024 + s;
-                if (x < g.width) {
-                    uint32_t b16 = (word >> (s & 31)) & 0xffffu;
-                    uint4 v = make_uint4(expand_nibble(b16 & 15u), expand_nibble((b16 >> 4) & 15u),
-                                         expand_nibble((b16 >> 8) & 15u), expand_nibble(b16 >> 12));
-                    *(uint4 *)(dst + x) = v;
-                }
-            }
-            continue;
+        store_bytes(res, out_bytes + row * g.width, chunk, g.width, lane, vec16);
+    }
+}
+
+/* ---- fused 2D pass: one-byte pixels in, bool out, no packed image in global memory ----
+ * For a single erosion or dilation of a 2D image of one-byte pixels (rows a multiple of 16 bytes) by a
+ * footprint of at most kFusedRy rows above and below and 31 columns either side: a block packs the 32 + 2ry
+ * source rows its 32 output rows read, 1024 pixels wide plus a word either side, straight into shared memory
+ * (16 pixels a thread, as pack_bytes16), then computes each word as morph_pass does from there. Bytes: the
+ * image read once (plus the halo rows, mostly from L2) and the output written once; the two-kernel path also
+ * wrote and read the packed image and paid a second launch. Rows and words outside the image hold the
+ * border value, as load_word returns it. */
+constexpr int kFusedRows = 32, kFusedRy = 8, kFusedWords = 34; /* 32 words + one either side */
+
+__global__ void __launch_bounds__(kWarps * 32)
+    morph_fused2d(const uint8_t *__restrict__ in, geom g, const __grid_constant__ inline_runs ir, int ry, bool is_or,
+                  uint32_t border, uint8_t *__restrict__ out)
+{
+    __shared__ uint32_t s_words[(kFusedRows + 2 * kFusedRy) * kFusedWords];
+    uint16_t *s_half = (uint16_t *)s_words; /* little-endian: half 0 of a word is its pixels 0..15 */
+    const int64_t chunk = blockIdx.x, y0 = (int64_t)blockIdx.y * kFusedRows;
+    const int nrows = kFusedRows + 2 * ry, nhalf = nrows * 2 * kFusedWords;
+    for (int i = threadIdx.x; i < nhalf; i += blockDim.x) {
+        const int rr = i / (2 * kFusedWords), hw = i - rr * 2 * kFusedWords;
+        const int64_t y = y0 - ry + rr, gw = chunk * 32 - 1 + hw / 2, x = gw * 32 + (hw & 1) * 16;
+        uint32_t bits = border >> ((hw & 1) * 16) & 0xffffu;
+        if (y >= 0 && y < g.height && gw >= 0 && gw < g.words && x < g.width) {
+            const uint4 v = __ldg((const uint4 *)(in + y * g.width + x));
+            bits = nonzero_nibble(v.x) | nonzero_nibble(v.y) << 4 | nonzero_nibble(v.z) << 8 | nonzero_nibble(v.w) << 12;
         }
-        /* bytes: lane l writes pixels 128k + 4l .. +3 of the warp's 1024-pixel segment */
-        for (int k = 0; k < 8; k++) {
-            int s = 128 * k + 4 * (int)lane;
-            uint32_t word = __shfl_sync(0xffffffffu, res, s >> 5);
-            int64_t x = chunk * 1024 + s;
-            if (x >= g.width)
-                continue;
-            uint32_t bytes = expand_nibble((word >> (s & 31)) & 15u);
-            if (x + 4 <= g.width && ((uintptr_t)(dst + x) & 3) == 0) {
-                *(uint32_t *)(dst + x) = bytes;
-            } else {
-                for (int b = 0; b < 4 && x + b < g.width; b++)
-                    dst[x + b] = (uint8_t)(bytes >> (8 * b));
+        s_half[i] = (uint16_t)bits;
+    }
+    __syncthreads();
+    const unsigned lane = lane_id();
+    const uint32_t absorbing = is_or ? 0xffffffffu : 0u;
+    for (int r = threadIdx.x / 32; r < kFusedRows; r += kWarps) {
+        const int64_t y = y0 + r;
+        if (y >= g.height)
+            break; /* uniform across the warp */
+        uint32_t acc = is_or ? 0u : 0xffffffffu;
+        for (int i = 0; i < ir.n && acc != absorbing; i++) {
+            const run ru = ir.r[i];
+            const uint32_t *row = s_words + (r + ry + ru.dy) * kFusedWords + 1 + (int)lane;
+            for (int dx = ru.dx0; dx <= ru.dx1; dx++) {
+                const int q = dx >> 5; /* -1 or 0 */
+                const uint32_t v = __funnelshift_r(row[q], row[q + 1], (unsigned)(dx & 31));
+                acc = is_or ? (acc | v) : (acc & v);
             }
         }
+        store_bytes(chunk * 32 + lane < g.words ? acc : 0u, out + y * g.width, chunk, g.width, lane, true);
     }
 }
 
@@ -288,6 +343,20 @@ struct pass_plan {
     bool is_or;
     uint32_t border;
 };
+
+/* Does a single pass take morph_fused2d? 2D, one-byte pixels, rows of a multiple of 16 bytes, both buffers
+ * 16-byte aligned, runs inline, at most kFusedRy rows and 31 columns from the centre; grid within limits. */
+static bool fused2d_applies(const tp_image *in, const geom &g, const pass_plan &p, const uint8_t *out)
+{
+    if (g.depth != 1 || tp_dtype_size(in->dtype) != 1 || g.width % 16 != 0 || ((uintptr_t)in->data & 15) != 0 ||
+        ((uintptr_t)out & 15) != 0 || p.runs.empty() || p.runs.size() > (size_t)kInlineRuns ||
+        (g.height + kFusedRows - 1) / kFusedRows > 65535 || g.chunks > 2147483647)
+        return false;
+    for (const run &r : p.runs)
+        if (r.dz != 0 || r.dy < -kFusedRy || r.dy > kFusedRy || r.dx0 < -31 || r.dx1 > 31)
+            return false;
+    return true;
+}
 
 static tp_status launch_pass(tp_context *ctx, const uint32_t *src, const geom &g, const pass_plan &p,
                              run *runs_dev_buf, uint32_t *out_words, uint8_t *out_bytes)
@@ -362,6 +431,23 @@ tp_status tp_cuda_morph(tp_context *ctx, const tp_call *c, tpc_morph_op op)
     if (st)
         return st;
 
+    cudaStream_t s = tp_cuda_stream(ctx);
+    uint8_t *out = (uint8_t *)c->out->image.data;
+    if (!second && fused2d_applies(in, g, *first, out)) {
+        inline_runs ir;
+        memset(&ir, 0, sizeof ir);
+        ir.n = (int)first->runs.size();
+        int ry = 0;
+        for (int i = 0; i < ir.n; i++) {
+            ir.r[i] = first->runs[i];
+            ry = abs(ir.r[i].dy) > ry ? abs(ir.r[i].dy) : ry;
+        }
+        const dim3 grid((unsigned)g.chunks, (unsigned)((g.height + kFusedRows - 1) / kFusedRows));
+        morph_fused2d<<<grid, kWarps * 32, 0, s>>>((const uint8_t *)in->data, g, ir, ry, first->is_or, first->border,
+                                                   out);
+        TP_CUDA_LAUNCHED(ctx);
+        return TP_OK;
+    }
     size_t max_runs = erode.runs.size() > dilate.runs.size() ? erode.runs.size() : dilate.runs.size();
     /* one allocation: the packed input, the packed intermediate (two passes), the runs when not inline */
     tpc::scratch sc;
@@ -374,14 +460,12 @@ tp_status tp_cuda_morph(tp_context *ctx, const tp_call *c, tpc_morph_op op)
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
     }
-    cudaStream_t s = tp_cuda_stream(ctx);
     if (tp_dtype_size(in->dtype) == 1 && g.width % 16 == 0 && ((uintptr_t)in->data & 15) == 0) {
         pack_bytes16<<<warp_grid(g), kWarps * 32, 0, s>>>((const uint8_t *)in->data, packed, g);
     } else {
         TPC_DISPATCH(in->dtype, T, pack_bits<T><<<warp_grid(g), kWarps * 32, 0, s>>>((const T *)in->data, packed, g))
     }
     TP_CUDA_LAUNCHED(ctx);
-    uint8_t *out = (uint8_t *)c->out->image.data;
     if (!second)
         return launch_pass(ctx, packed, g, *first, runs_dev, nullptr, out);
     if ((st = launch_pass(ctx, packed, g, *first, runs_dev, mid, nullptr)))

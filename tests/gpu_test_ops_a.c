@@ -690,6 +690,26 @@ static int test_morphology_edges(void)
             }
         tp_image_free(&im);
     }
+    /* the fused 2D pass (one-byte pixels, rows of a multiple of 16 bytes, up to 8 rows and 31 columns from the
+     * centre): a last word half inside the image (48, 1040), several row blocks of 32 (70 rows), the largest
+     * footprints it takes (disk:8, 1x63), one just past it (disk:9: the packed path), both dtypes */
+    static const int64_t fused_w[] = {16, 48, 1040};
+    static const char *fused_specs[] = {"footprint=disk:8", "footprint=rectangle:1x63;mode=min",
+                                        "footprint=disk:9", "footprint=rectangle:17x3;mode=max", ""};
+    for (int wi = 0; wi < 3; wi++)
+        for (int t = 0; t < 2; t++) {
+            int64_t s[2] = {70, fused_w[wi]};
+            tp_image im = new_image(t ? TP_UINT8 : TP_BOOL, 2, s, -1);
+            fill_mask(&im, 0.75, 191 + (uint64_t)(wi * 2 + t));
+            for (int o = 0; o < 4; o++)
+                for (int k = 0; k < (int)(sizeof fused_specs / sizeof fused_specs[0]); k++) {
+                    char what[96];
+                    snprintf(what, sizeof what, "%s %s 70x%lld (fused path)", k_morph_ops[o],
+                             tp_dtype_name(im.dtype), (long long)fused_w[wi]);
+                    compare_spec(what, k_morph_ops[o], &im, NULL, fused_specs[k]);
+                }
+            tp_image_free(&im);
+        }
     /* many runs: a ball of radius 8 has 17x17 rows (289 runs > the 200 carried in the launch); a scattered
      * user footprint has one run per pixel */
     int64_t s3[3] = {20, 21, 70};
