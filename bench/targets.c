@@ -115,8 +115,8 @@ const char *tp_bench_metric_name(tp_bench_metric m)
 
 int tp_bench_target_ndim(const tp_bench_target *t) { return t->ndim == 3 ? 3 : 2; }
 
-/* The result's shape is the target's square (or cube). */
-static int is_square(int ndim, const int64_t *shape, const tp_bench_target *t)
+/* The result's shape is the target's: side x side, or side^3 for a 3D target. */
+static int is_target_shape(int ndim, const int64_t *shape, const tp_bench_target *t)
 {
     if (ndim != tp_bench_target_ndim(t))
         return 0;
@@ -157,7 +157,7 @@ static const tp_bench_result *find_op(const tp_bench_report *r, const tp_bench_t
     const tp_bench_result *skipped = NULL;
     for (int i = 0; i < r->nresults; i++) {
         const tp_bench_result *e = &r->results[i];
-        if (strcmp(e->op, label) || !is_square(e->ndim, e->shape, t) || strcmp(e->dtype, t->dtype) ||
+        if (strcmp(e->op, label) || !is_target_shape(e->ndim, e->shape, t) || strcmp(e->dtype, t->dtype) ||
             e->backend != t->backend)
             continue;
         if (!e->skipped)
@@ -177,14 +177,14 @@ static void why_none(const tp_bench_report *r, const tp_bench_target *t, char *o
     snprintf(out, n, "no such result");
     for (int i = 0; !t->pipeline && i < r->nresults; i++) {
         const tp_bench_result *e = &r->results[i];
-        if (!strcmp(e->op, label) && is_square(e->ndim, e->shape, t) && e->backend == t->backend) {
+        if (!strcmp(e->op, label) && is_target_shape(e->ndim, e->shape, t) && e->backend == t->backend) {
             snprintf(out, n, "no %s result (this run measured it on %s)", t->dtype, e->dtype);
             return;
         }
     }
     for (int i = 0; t->pipeline && t->io && i < r->npipelines; i++) {
         const tp_bench_pipeline_result *p = &r->pipelines[i];
-        if (!strcmp(p->name, t->name) && is_square(p->ndim, p->shape, t) && p->backend == t->backend) {
+        if (!strcmp(p->name, t->name) && is_target_shape(p->ndim, p->shape, t) && p->backend == t->backend) {
             snprintf(out, n, "no result with %s (this run's: %s)", t->io, p->io[0] ? p->io : "not said");
             return;
         }
@@ -196,7 +196,7 @@ static const tp_bench_pipeline_result *find_pipeline(const tp_bench_report *r, c
     const tp_bench_pipeline_result *skipped = NULL;
     for (int i = 0; i < r->npipelines; i++) {
         const tp_bench_pipeline_result *p = &r->pipelines[i];
-        if (strcmp(p->name, t->name) || !is_square(p->ndim, p->shape, t) || strcmp(p->dtype, t->dtype) ||
+        if (strcmp(p->name, t->name) || !is_target_shape(p->ndim, p->shape, t) || strcmp(p->dtype, t->dtype) ||
             p->backend != t->backend || (t->io && strcmp(p->io, t->io)))
             continue;
         if (!p->skipped)

@@ -46,6 +46,27 @@ __host__ __device__ inline double i128_to_double(i128 v)
     return neg ? -r : r;
 }
 
+/* Python's // (floor division) and its ceiling twin, exact; the 128-bit form divides in 64 bits when both
+ * operands fit (the same value, much cheaper). Device only: the 2D and 3D hulls' row bounds. */
+__device__ inline long long floor_div(long long x, long long y)
+{
+    long long q = x / y;
+    if (x % y != 0 && x < 0)
+        q--;
+    return q;
+}
+__device__ inline long long floor_div(i128 a, i128 b)
+{
+    if (a == (i128)(long long)a && b == (i128)(long long)b)
+        return floor_div((long long)a, (long long)b);
+    i128 q = a / b;
+    if (a % b != 0 && a < 0)
+        q--;
+    return (long long)q;
+}
+__device__ inline long long ceil_div(long long a, long long b) { return -floor_div(-a, b); }
+__device__ inline long long ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
+
 /* Overflow-checked 128-bit arithmetic with __builtin_*_overflow's meaning (false on overflow). */
 __host__ __device__ inline bool i128_mul_ok(i128 a, i128 b, i128 *r)
 {

@@ -38,31 +38,6 @@ template <> struct wide<long long> {
     typedef i128 type;
 };
 
-__device__ long long floor_div(long long x, long long y)
-{
-    long long q = x / y;
-    if (x % y != 0 && x < 0)
-        q--;
-    return q;
-}
-
-__device__ long long floor_div(i128 a, i128 b)
-{
-    if (a == (i128)(long long)a && b == (i128)(long long)b) { /* 64-bit division, much cheaper, same value */
-        const long long x = (long long)a, y = (long long)b;
-        long long q = x / y;
-        if (x % y != 0 && x < 0)
-            q--;
-        return q;
-    }
-    i128 q = a / b;
-    if (a % b != 0 && a < 0)
-        q--;
-    return (long long)q;
-}
-__device__ long long ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
-__device__ long long ceil_div(long long a, long long b) { return -floor_div(-a, b); }
-
 template <typename C> __device__ typename wide<C>::type cross2(pt2<C> o, pt2<C> a, pt2<C> b)
 {
     typedef typename wide<C>::type W;

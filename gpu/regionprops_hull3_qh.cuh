@@ -8,23 +8,6 @@
 
 namespace {
 
-
-__device__ long long floor_div(i128 a, i128 b)
-{
-    if (a == (i128)(long long)a && b == (i128)(long long)b) { /* 64-bit division, much cheaper, same value */
-        const long long x = (long long)a, y = (long long)b;
-        long long q = x / y;
-        if (x % y != 0 && x < 0)
-            q--;
-        return q;
-    }
-    i128 q = a / b;
-    if (a % b != 0 && a < 0)
-        q--;
-    return (long long)q;
-}
-__device__ long long ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
-
 struct Face {
     int v[3], nb[3];
     long long n[3], d;
