@@ -343,6 +343,24 @@ tp_status tp_cuda_error(tp_context *ctx, cudaError_t e, const char *what, const 
     return tp_error(ctx, code, "CUDA: %s: %s (%s:%d)", what, cudaGetErrorString(e), file, line);
 }
 
+int tp_cuda_sm_count(tp_context *ctx)
+{
+    constexpr int kDevices = 64;
+    static std::atomic<int> cached[kDevices];
+    const int dev = ctx ? ctx->device : 0;
+    if (dev < 0 || dev >= kDevices)
+        return 1;
+    int n = cached[dev].load();
+    if (n > 0)
+        return n;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || n < 1) {
+        cudaGetLastError();
+        return 1;
+    }
+    cached[dev].store(n);
+    return n;
+}
+
 cudaStream_t tp_cuda_stream(tp_context *ctx)
 {
     if (!ctx)

@@ -7,6 +7,8 @@
 
 extern "C" {
 cudaStream_t tp_cuda_stream(tp_context *ctx);
+/* The number of SMs of ctx's device (asked once per device; 1 if it cannot be read): for sizing grids. */
+int tp_cuda_sm_count(tp_context *ctx);
 /* Record a CUDA error in ctx; maps out-of-memory to TP_ERR_DEVICE_NOMEM. */
 tp_status tp_cuda_error(tp_context *ctx, cudaError_t e, const char *what, const char *file, int line);
 /* Device memory through the backend's accounted, stream-ordered caching allocator (gpu/backend.cu): the block

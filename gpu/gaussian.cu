@@ -208,6 +208,7 @@ __device__ __forceinline__ int div_small(int a, int b, float inv_b)
  * Radii whose tile does not fit (rx above ~225) go pass by pass. */
 constexpr int kK = 8;                        /* outputs per work item, both passes */
 constexpr int kF2H = 32, kF2W = 256;         /* fused2 tile; kF2H == warp size: horizontal lanes are rows */
+constexpr int kF2WNarrow = 64;               /* the tile width of small images (launch_fused2) */
 constexpr int kF2VP = kF2H + 1;              /* pitch of the transposed intermediate tile */
 constexpr int kF2Warps = kThreads / 32;
 constexpr int kF2Stage = 32 * kK;            /* per-warp output transpose buffer, doubles */
@@ -340,14 +341,15 @@ __device__ __forceinline__ void correlate_k(const S &src, const double *w, int r
         ktail<kK>(acc, A, B, C, w);
 }
 
-template <typename T, typename O>
+template <typename T, typename O, int TW>
 __global__ void __launch_bounds__(kThreads, 2)
     gauss_fused2(const T *__restrict__ src, O *__restrict__ dst, int64_t batch, int64_t H, int64_t W, int ry, int rx,
                  const __grid_constant__ taps twy, const __grid_constant__ taps twx, const double *__restrict__ wdy,
                  const double *__restrict__ wdx, conv_args cv, int mode, double cval)
 {
     extern __shared__ double sm[];
-    const int P = kF2W + 2 * rx; /* columns of the intermediate tile */
+    static_assert(TW % kK == 0 && kF2H * (TW / kK) % kThreads == 0, "every warp takes part in every horizontal round");
+    const int P = TW + 2 * rx; /* columns of the intermediate tile */
     const float inv_p = 1.0f / (float)P;
     double *wy = sm, *wx = wy + (ry + 1), *tvt = wx + (rx + 1), *stage = tvt + P * kF2VP;
     int *rowmap = (int *)(stage + kF2Warps * kF2Stage); /* kF2H + 2 ry rows, from y0 - ry */
@@ -356,10 +358,10 @@ __global__ void __launch_bounds__(kThreads, 2)
     stage_taps(wy, twy, wdy, ry);
     stage_taps(wx, twx, wdx, rx);
     const bool constant = mode == TP_BORDER_CONSTANT;
-    const int64_t nth = (H + kF2H - 1) / kF2H, ntw = (W + kF2W - 1) / kF2W, ntask = batch * nth * ntw;
+    const int64_t nth = (H + kF2H - 1) / kF2H, ntw = (W + TW - 1) / TW, ntask = batch * nth * ntw;
     for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
         int64_t tw_ = task % ntw, rest = task / ntw, th = rest % nth, b = rest / nth;
-        int64_t y0 = th * kF2H, x0 = tw_ * kF2W;
+        int64_t y0 = th * kF2H, x0 = tw_ * TW;
         const T *img = src + b * H * W;
         const bool interior = y0 - ry >= 0 && y0 + kF2H + ry <= H; /* no row of the tile needs a mapping */
         /* other tiles map each row once here (int64 divisions), not at every load; the previous task's
@@ -368,7 +370,7 @@ __global__ void __launch_bounds__(kThreads, 2)
             for (int i = threadIdx.x; i < kF2H + 2 * ry; i += blockDim.x)
                 rowmap[i] = (int)tp_border_index(y0 - ry + i, H, (tp_border)mode);
         __syncthreads(); /* the previous task's horizontal pass is done with tvt (and the taps are staged) */
-        /* vertical: item k = column cc of x0-rx .. x0+kF2W+rx-1 (lanes on adjacent columns: coalesced),
+        /* vertical: item k = column cc of x0-rx .. x0+TW+rx-1 (lanes on adjacent columns: coalesced),
          * rows kK g .. kK g + kK-1. A halo column that maps to column m yields m's vertical result, which is
          * what scipy's horizontal pass extends with; constant mode extends with cval instead. */
         for (int k = threadIdx.x; k < (kF2H / kK) * P; k += blockDim.x) {
@@ -397,7 +399,7 @@ __global__ void __launch_bounds__(kThreads, 2)
         /* horizontal: lane = row, a warp makes columns kK c .. kK c + kK-1 of all kF2H rows; the 32 x kK block
          * goes out through the warp's buffer as 4 rows of kK adjacent outputs per store (whole sectors). The
          * buffer is swizzled (column ^ (row/2 mod kK)) so both its writes and its reads are conflict-free. */
-        for (int k = threadIdx.x; k < kF2H * (kF2W / kK); k += blockDim.x) {
+        for (int k = threadIdx.x; k < kF2H * (TW / kK); k += blockDim.x) {
             int c0 = kK * (k / kF2H);
             double acc[kK];
             correlate_k(smem_src{tvt + (c0 + rx) * kF2VP + lane, kF2VP}, wx, rx, acc);
@@ -492,10 +494,26 @@ static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const
     return TP_OK;
 }
 
-static size_t fused2_shared(int64_t ry, int64_t rx)
+static size_t fused2_shared(int64_t ry, int64_t rx, int tw = kF2W)
 {
-    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (kF2W + 2 * rx) * kF2VP + kF2Warps * kF2Stage) +
+    return sizeof(double) * (size_t)(ry + 1 + rx + 1 + (tw + 2 * rx) * kF2VP + kF2Warps * kF2Stage) +
            sizeof(int) * (size_t)(kF2H + 2 * ry);
+}
+
+template <typename T, typename O, int TW>
+static tp_status launch_fused2(tp_context *ctx, const T *src, O *out, int64_t batch, int64_t H, int64_t W,
+                               const std::vector<axis_pass> &passes, conv_args in_cv, int mode, double cval)
+{
+    const size_t sh = fused2_shared(passes[0].r, passes[1].r, TW);
+    tp_status st = allow_shared(ctx, gauss_fused2<T, O, TW>, sh);
+    if (st)
+        return st;
+    const int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + TW - 1) / TW);
+    gauss_fused2<T, O, TW><<<task_blocks(ntask), kThreads, sh, tp_cuda_stream(ctx)>>>(
+        src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
+        passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
+    TP_CUDA_LAUNCHED(ctx);
+    return TP_OK;
 }
 
 /* fused2 applies when exactly the last two axes are filtered and its intermediate tile fits on chip (rx up
@@ -524,17 +542,14 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
         return TP_OK;
     }
     if (fused_applies(in, passes)) {
-        int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
-        size_t sh = fused2_shared(passes[0].r, passes[1].r);
-        tp_status st = allow_shared(ctx, gauss_fused2<T, O>, sh);
-        if (st)
-            return st;
-        int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
-        gauss_fused2<T, O><<<task_blocks(ntask), kThreads, sh, s>>>(
-            src, out, batch, H, W, (int)passes[0].r, (int)passes[1].r, passes[0].inline_w, passes[1].inline_w,
-            passes[0].dev_w, passes[1].dev_w, in_cv, mode, cval);
-        TP_CUDA_LAUNCHED(ctx);
-        return TP_OK;
+        const int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
+        const int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
+        /* an image of fewer wide tiles than twice the SMs (the seed's 640^2: 60 tiles on 132 SMs) takes
+         * narrow ones: more halo columns per output (rx = 20: 1.6x the vertical work instead of 1.16x), but
+         * four times the blocks, so the float64 pipes of every SM share the work */
+        if (ntask < 2 * (int64_t)tp_cuda_sm_count(ctx))
+            return launch_fused2<T, O, kF2WNarrow>(ctx, src, out, batch, H, W, passes, in_cv, mode, cval);
+        return launch_fused2<T, O, kF2W>(ctx, src, out, batch, H, W, passes, in_cv, mode, cval);
     }
     /* the last pass lands in the output; earlier ones alternate so no pass reads what it writes */
     const int np = (int)passes.size();

@@ -12,6 +12,7 @@ extern "C" {
 #include "cpu_ref/regionprops_props.h"
 }
 
+#include <cub/cub.cuh>
 #include <stdint.h>
 #include <vector>
 
@@ -326,6 +327,51 @@ template <typename U> inline tp_status rp_fetch(rp_call &C, U *host, const U *de
     return TP_OK;
 }
 
+/* Several device scalars in one wait. Each wait costs the host's wake-up and the relaunch after it (10-15 us
+ * on the H100), which at the seed's 640^2 was most of regionprops_table's time: a one-thread kernel gathers
+ * the values (an int or an int64 each, sign-extended) into one array, one copy brings them back. */
+constexpr int RP_MAX_SCALARS = 8;
+struct rp_scalars {
+    const void *p[RP_MAX_SCALARS];
+    int wide[RP_MAX_SCALARS]; /* 1: int64, 0: int */
+    int n;
+};
+
+template <int kUnused = 0> __global__ void k_gather_scalars(rp_scalars s, int64_t *out)
+{
+    for (int i = 0; i < s.n; i++)
+        out[i] = s.wide[i] ? *(const int64_t *)s.p[i] : (int64_t) * (const int *)s.p[i];
+}
+
+inline void rp_scalar_add(rp_scalars &s, const int64_t *p)
+{
+    s.p[s.n] = p;
+    s.wide[s.n++] = 1;
+}
+inline void rp_scalar_add(rp_scalars &s, const long long *p) { rp_scalar_add(s, (const int64_t *)p); }
+inline void rp_scalar_add(rp_scalars &s, const unsigned long long *p) { rp_scalar_add(s, (const int64_t *)p); }
+inline void rp_scalar_add(rp_scalars &s, const int *p)
+{
+    s.p[s.n] = p;
+    s.wide[s.n++] = 0;
+}
+
+/* out[i] = *src_i, with one wait: rp_fetch_scalars(C, out, a, b, ...). */
+template <typename... P> inline tp_status rp_fetch_scalars(rp_call &C, int64_t *out, P... src)
+{
+    static_assert(sizeof...(P) <= RP_MAX_SCALARS, "rp_fetch_scalars: too many values");
+    rp_scalars s;
+    s.n = 0;
+    (rp_scalar_add(s, src), ...);
+    int64_t *dev = nullptr;
+    tp_status st = C.mem.get(&dev, s.n);
+    if (st)
+        return st;
+    k_gather_scalars<<<1, 1, 0, C.s>>>(s, dev);
+    TP_CUDA_LAUNCHED(C.ctx);
+    return rp_fetch(C, out, dev, (size_t)s.n);
+}
+
 /* Run a CUB algorithm: ask its scratch size, take it from the arena, run. */
 template <typename F> inline tp_status rp_cub(rp_call &C, F f)
 {
@@ -337,6 +383,55 @@ template <typename F> inline tp_status rp_cub(rp_call &C, F f)
         return st;
     TP_CUDA_CHECK(C.ctx, f(tmp, bytes));
     return TP_OK;
+}
+
+/* Exclusive sums of up to RP_SMALL_SCAN items in one block, one launch (CUB's device scan takes two, an init
+ * and the scan; a small image's regionprops_table runs half a dozen scans). Integer sums: any order gives
+ * the same values. Two arrays of the same length may go in one launch (b null: one). */
+constexpr int64_t RP_SMALL_SCAN = 1 << 16;
+constexpr int RP_SCAN_THREADS = 1024, RP_SCAN_ITEMS = 4;
+
+template <typename V>
+__global__ void __launch_bounds__(RP_SCAN_THREADS)
+    k_scan_small(const V *__restrict__ a, V *__restrict__ ao, const V *__restrict__ b, V *__restrict__ bo, int64_t n)
+{
+    typedef cub::BlockScan<V, RP_SCAN_THREADS> Scan;
+    __shared__ typename Scan::TempStorage tmp;
+    for (int which = 0; which < 2; which++) {
+        const V *in = which ? b : a;
+        V *out = which ? bo : ao;
+        if (!in)
+            break;
+        V carry = 0;
+        for (int64_t base = 0; base < n; base += (int64_t)RP_SCAN_THREADS * RP_SCAN_ITEMS) {
+            V v[RP_SCAN_ITEMS], total;
+            const int64_t at = base + (int64_t)threadIdx.x * RP_SCAN_ITEMS;
+#pragma unroll
+            for (int j = 0; j < RP_SCAN_ITEMS; j++)
+                v[j] = at + j < n ? in[at + j] : V(0);
+            Scan(tmp).ExclusiveSum(v, v, total);
+#pragma unroll
+            for (int j = 0; j < RP_SCAN_ITEMS; j++)
+                if (at + j < n)
+                    out[at + j] = carry + v[j];
+            carry += total; /* the block-wide total: the same in every thread */
+            __syncthreads(); /* tmp is reused by the next round */
+        }
+    }
+}
+
+/* out = exclusive sums of in (and bo of b when b is given), n items each. */
+template <typename V> inline tp_status rp_scan(rp_call &C, const V *a, V *ao, int64_t n, const V *b = nullptr, V *bo = nullptr)
+{
+    if (n <= RP_SMALL_SCAN) {
+        k_scan_small<V><<<1, RP_SCAN_THREADS, 0, C.s>>>(a, ao, b, bo, n);
+        TP_CUDA_LAUNCHED(C.ctx);
+        return TP_OK;
+    }
+    tp_status st = rp_cub(C, [&](void *t, size_t &bytes) { return cub::DeviceScan::ExclusiveSum(t, bytes, a, ao, n, C.s); });
+    if (!st && b)
+        st = rp_cub(C, [&](void *t, size_t &bytes) { return cub::DeviceScan::ExclusiveSum(t, bytes, b, bo, n, C.s); });
+    return st;
 }
 
 /* Grid for n threads of `threads` each, capped (kernels loop). */

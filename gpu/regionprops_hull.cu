@@ -152,40 +152,44 @@ template <typename C, typename F> __device__ long long pack(Work<C> &b, long lon
     return n;
 }
 
-/* A long chain in two rounds: each lane chains its 1/32 of the points (into out at the same place), the
- * survivors are packed back into p in order, and lane 0 chains them. A point off the hull of a subset is off
- * the hull of the whole, so the second round sees every vertex and gives exactly the serial chain (its
- * vertices are unique: strictly increasing X, collinear points dropped). p is overwritten. */
-template <typename C> __device__ long long chain_2round(pt2<C> *p, long long n, bool lower, pt2<C> *out, int lane)
+/* Long chains in two rounds, the lower one on lanes 0-15 and the upper one on lanes 16-31 side by side:
+ * each lane chains a 16th of its chain's points (into out at the same place), the survivors are packed back
+ * into p in order, and lanes 0 and 16 chain them (one call site, so both run the same instructions). A point
+ * off the hull of a subset is off the hull of the whole, so the second round sees every vertex and gives
+ * exactly the serial chain (its vertices are unique: strictly increasing X, collinear points dropped).
+ * plo and phi are overwritten. */
+template <typename C> __device__ void chains_2round(Work<C> &b, long long n, int lane, long long *nl, long long *nu)
 {
-    const long long seg = (n + 31) / 32, a = min(n, lane * seg), e = min(n, a + seg);
-    const long long k = chain(p + a, e - a, lower, out + a);
+    const bool upper = lane >= 16;
+    const int sub = lane & 15;
+    pt2<C> *p = upper ? b.phi : b.plo, *out = upper ? b.cup : b.clow;
+    const long long seg = (n + 15) / 16, a = min(n, sub * seg), e = min(n, a + seg);
+    const long long k = chain(p + a, e - a, !upper, out + a);
     long long pre = k;
-    for (int d = 1; d < 32; d <<= 1) {
-        const long long t = __shfl_up_sync(0xffffffffu, pre, d);
-        if (lane >= d)
+    for (int d = 1; d < 16; d <<= 1) {
+        const long long t = __shfl_up_sync(0xffffffffu, pre, d, 16);
+        if (sub >= d)
             pre += t;
     }
-    const long long total = __shfl_sync(0xffffffffu, pre, 31);
+    const long long total = __shfl_sync(0xffffffffu, pre, 15, 16);
     __syncwarp();
     for (long long i = 0; i < k; i++)
         p[pre - k + i] = out[a + i];
     __syncwarp();
-    long long m = lane == 0 ? chain(p, total, lower, out) : 0;
-    m = __shfl_sync(0xffffffffu, m, 0);
+    const long long m = sub == 0 ? chain(p, total, !upper, out) : 0;
+    *nl = __shfl_sync(0xffffffffu, m, 0);
+    *nu = __shfl_sync(0xffffffffu, m, 16);
     __syncwarp();
-    return m;
 }
 
 /* From this many points a chain takes two rounds (a lane's serial loop is the region's critical path). */
 constexpr long long kTwoRoundPoints = 192;
 
-/* Lane 0 builds the lower chain while lane 1 builds the upper one; long ones take two rounds each. */
+/* Lane 0 builds the lower chain while lane 1 builds the upper one; long ones take two rounds. */
 template <typename C> __device__ void chains(Work<C> &b, long long n, int lane, long long *nl, long long *nu)
 {
     if (n >= kTwoRoundPoints) {
-        *nl = chain_2round(b.plo, n, true, b.clow, lane);
-        *nu = chain_2round(b.phi, n, false, b.cup, lane);
+        chains_2round(b, n, lane, nl, nu);
         return;
     }
     /* one call site for both lanes, so that they run the same instructions side by side (two calls would
@@ -359,21 +363,22 @@ __global__ void __launch_bounds__(32 * HULL_MAX_WARPS)
     }
 }
 
-/* Per region: global scratch bytes (too tall for shared memory), and per class (sneed[c * nreg + r]) the
- * shared bytes of the class's regions, 0 for the others; each region is appended to its class's list
- * (list[c * nreg + ...], count[c]: zero on entry). The lists' order does not matter: a region's results
- * depend on that region only. */
-__global__ void k_global_need(rp_dev R, int64_t *need, int64_t *sneed, int64_t *list, int64_t *count)
+/* Per region: its global scratch (too tall for shared memory: goff[r], the offsets taken from info's total
+ * by atomics, since no two regions share scratch and the order does not matter), its class's largest shared
+ * need (info[c], atomicMax) and its place in its class's list (list[c * nreg + ...], info[HULL_CLASSES + c]).
+ * info: zero on entry. Everything the launches need comes back in one wait. */
+__global__ void k_global_need(rp_dev R, int64_t *goff, int64_t *list, int64_t *info)
 {
+    int64_t *smax = info, *count = info + HULL_CLASSES, *total = info + 2 * HULL_CLASSES;
     RP_LOOP(r, R.nreg)
     {
         const long long h = R.reg_hi[R.nreg + r] - R.reg_lo[R.nreg + r] + 1;
         const long long w = R.reg_hi[2 * R.nreg + r] - R.reg_lo[2 * R.nreg + r] + 1;
         const bool fits = fits_shared(h, w);
         const int c = class_of(h, w);
-        need[r] = fits ? 0 : (work_bytes<long long>(h) + 255) & ~255LL;
-        for (int k = 0; k < HULL_CLASSES; k++)
-            sneed[k * R.nreg + r] = k == c && fits ? work_bytes<int>(h) : 0;
+        goff[r] = fits ? 0
+                       : (int64_t)atomicAdd((unsigned long long *)total,
+                                            (unsigned long long)((work_bytes<long long>(h) + 255) & ~255LL));
         /* one atomic per class per warp: 63,000 regions on three counters queued for 27 us one by one */
         const unsigned act = __activemask(), lane = threadIdx.x & 31;
         for (int k = 0; k < HULL_CLASSES; k++) {
@@ -381,9 +386,14 @@ __global__ void k_global_need(rp_dev R, int64_t *need, int64_t *sneed, int64_t *
             if (!m)
                 continue;
             const int leader = __ffs(m) - 1;
+            /* shared needs are at most HULL_SMEM: 32 bits */
+            const unsigned need = __reduce_max_sync(act, c == k && fits ? (unsigned)work_bytes<int>(h) : 0u);
             unsigned long long at = 0;
-            if (lane == (unsigned)leader)
+            if (lane == (unsigned)leader) {
                 at = atomicAdd((unsigned long long *)(count + k), (unsigned long long)__popc(m));
+                if (need > 0)
+                    atomicMax((unsigned long long *)(smax + k), (unsigned long long)need);
+            }
             at = __shfl_sync(act, at, leader);
             if (c == k)
                 list[k * R.nreg + (int64_t)at + __popc(m & ((1u << lane) - 1u))] = r;
@@ -476,34 +486,24 @@ tp_status launch_classes(rp_call &C, char *global, const int64_t *goff, bool fer
 tp_status hull_2d(rp_call &C)
 {
     rp_dev &R = C.R;
-    /* info: the largest shared bytes of each class, then each class's count */
-    int64_t *need, *sneed, *goff, *list, *info, tail[2 + 2 * HULL_CLASSES];
+    /* info: the largest shared bytes of each class, each class's count, the global scratch's total */
+    int64_t *goff, *list, *info, got[2 * HULL_CLASSES + 1];
     tp_status st;
-    if ((st = C.mem.get(&need, R.nreg)) || (st = C.mem.get(&sneed, HULL_CLASSES * R.nreg)) ||
-        (st = C.mem.get(&goff, R.nreg)) || (st = C.mem.get(&list, HULL_CLASSES * R.nreg)) ||
-        (st = C.mem.get(&info, 2 * HULL_CLASSES)))
+    if ((st = C.mem.get(&goff, R.nreg)) || (st = C.mem.get(&list, HULL_CLASSES * R.nreg)) ||
+        (st = C.mem.get(&info, 2 * HULL_CLASSES + 1)))
         return st;
-    int64_t *smax = info, *count = info + HULL_CLASSES;
-    TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(count, 0, sizeof(int64_t) * HULL_CLASSES, C.s));
-    k_global_need<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, need, sneed, list, count);
+    int64_t *count = info + HULL_CLASSES;
+    TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(info, 0, sizeof(int64_t) * (2 * HULL_CLASSES + 1), C.s));
+    k_global_need<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, goff, list, info);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, need, goff, R.nreg, C.s); })))
-        return st;
-    for (int k = 0; k < HULL_CLASSES; k++)
-        if ((st = rp_cub(C, [&](void *t, size_t &b) {
-                 return cub::DeviceReduce::Max(t, b, sneed + k * R.nreg, smax + k, R.nreg, C.s);
-             })))
-            return st;
-    TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(&tail[0], goff + R.nreg - 1, sizeof(int64_t), cudaMemcpyDeviceToHost, C.s));
-    TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(&tail[1], need + R.nreg - 1, sizeof(int64_t), cudaMemcpyDeviceToHost, C.s));
-    if ((st = rp_fetch(C, &tail[2], info, 2 * HULL_CLASSES)))
+    if ((st = rp_fetch(C, got, info, 2 * HULL_CLASSES + 1)))
         return st;
     char *global = nullptr;
-    const int64_t global_bytes = tail[0] + tail[1];
+    const int64_t global_bytes = got[2 * HULL_CLASSES];
     if (global_bytes > 0 && (st = C.mem.get(&global, global_bytes)))
         return st;
     const bool feret = (C.needs & RP_NEED_FERET) != 0;
-    return launch_classes(C, global, goff, feret, tail + 2, list, count, tail + 2 + HULL_CLASSES);
+    return launch_classes(C, global, goff, feret, got, list, count, got + HULL_CLASSES);
 }
 
 } // namespace

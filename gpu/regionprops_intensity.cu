@@ -417,7 +417,7 @@ template <typename T, typename A> tp_status numpy_moments(rp_call &C, const T *i
     if ((st = C.mem.get(&nc, m)) || (st = C.mem.get(&coff, m)) || (st = C.mem.get(&mean, m)))
         return st;
     /* every pixel of every region, region-major */
-    if ((st = rp_fetch(C, &tail[0], R.run_pos + R.nruns - 1, 1)) || (st = rp_fetch(C, &tail[1], R.run_len + R.nruns - 1, 1)))
+    if ((st = rp_fetch_scalars(C, tail, R.run_pos + R.nruns - 1, R.run_len + R.nruns - 1)))
         return st;
     total = tail[0] + tail[1];
     if ((st = C.mem.get(&vals, total)))
@@ -426,8 +426,8 @@ template <typename T, typename A> tp_status numpy_moments(rp_call &C, const T *i
     TP_CUDA_LAUNCHED(C.ctx);
     k_nchunks<<<rp_grid(m, 256), 256, 0, C.s>>>(R, nc);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, nc, coff, m, C.s); })) ||
-        (st = rp_fetch(C, &tail[0], coff + m - 1, 1)) || (st = rp_fetch(C, &tail[1], nc + m - 1, 1)))
+    if ((st = rp_scan(C, (const int64_t *)nc, coff, m)) ||
+        (st = rp_fetch_scalars(C, tail, coff + m - 1, nc + m - 1)))
         return st;
     const int64_t nchunks = tail[0] + tail[1];
     if ((st = C.mem.get(&csum, nchunks)))
@@ -487,9 +487,10 @@ template <typename T> tp_status run_intensity(rp_call &C)
     const bool is_float = is_float_t<T>::value;
     const bool weighted = C.needs & RP_NEED_IWEIGHTED, want_mean = C.needs & RP_NEED_IMEAN,
                want_std = C.needs & RP_NEED_ISTD, minmax = C.needs & RP_NEED_IMINMAX;
-    /* the CPU decides per region; the regions that need the gathered path are those of large area */
-    int64_t maxarea = 0;
-    {
+    /* the CPU decides per region; the regions that need the gathered path are those of large area. The
+     * image's size bounds every area: only when that bound does not settle it is the largest one fetched. */
+    int64_t maxarea = tp_image_count(C.lab);
+    if (!is_float && !want_std && !int_sum_exact(C.inten->dtype, maxarea)) {
         int64_t *mx;
         tp_status st = C.mem.get(&mx, 1);
         if (st || (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceReduce::Max(t, b, R.reg_area, mx, R.nreg, C.s); })) ||

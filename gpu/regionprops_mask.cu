@@ -243,8 +243,8 @@ template <typename T> tp_status run_mask(rp_call &C, bool euler, bool perim, boo
     TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(acc, 0, sizeof(unsigned long long) * 5 * (size_t)m, C.s));
     k_volumes<<<rp_grid(m, 256), 256, 0, C.s>>>(R, vol);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, vol, voff, m, C.s); })) ||
-        (st = rp_fetch(C, &tail[0], voff + m - 1, 1)) || (st = rp_fetch(C, &tail[1], vol + m - 1, 1)))
+    if ((st = rp_scan(C, (const int64_t *)vol, voff, m)) ||
+        (st = rp_fetch_scalars(C, tail, voff + m - 1, vol + m - 1)))
         return st;
     Masks<T> M;
     M.lab = (const T *)C.lab->data;

@@ -18,9 +18,10 @@ namespace {
  * ~100 instructions per 32 pixels and was instruction-bound at 8192^2 (272 us for 67 M pixels). */
 template <typename T, typename CT>
 __global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_t *bs, uint32_t *be, CT *cs,
-                        CT *ce, int64_t nwords)
+                        CT *ce, int64_t nwords, unsigned long long *lohi)
 {
     const int64_t nq = nwords * 8, nq32 = (nq + 31) & ~(int64_t)31; /* whole warps: every lane shuffles */
+    unsigned long long lo = ~0ull, nhi = ~0ull; /* the smallest and (as its complement) the largest label */
     RP_LOOP(q, nq32)
     {
         const int64_t p0 = q * 4;
@@ -40,6 +41,8 @@ __global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_
                     x -= W;
                 const T c = v[j + 1];
                 if (p0 + j < n && c > 0) {
+                    lo = min(lo, (unsigned long long)c);
+                    nhi = min(nhi, ~(unsigned long long)c);
                     s |= (uint32_t)(x == 0 || v[j] != c) << j;
                     e |= (uint32_t)(x == W - 1 || v[j + 2] != c) << j;
                 }
@@ -58,6 +61,29 @@ __global__ void k_marks(const T *__restrict__ lab, int64_t n, int64_t W, uint32_
             be[w] = e;
             cs[w] = __popc(s);
             ce[w] = __popc(e);
+        }
+    }
+    /* the label range for dense_regions, so that the run count and the range come back in one wait: a
+     * block's minimum, then one atomic per block (the grid is capped at a few blocks per SM) */
+    for (int d = 16; d > 0; d >>= 1) {
+        lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, d));
+        nhi = min(nhi, __shfl_xor_sync(0xffffffffu, nhi, d));
+    }
+    __shared__ unsigned long long part[2][32];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    if (lane == 0) {
+        part[0][warp] = lo;
+        part[1][warp] = nhi;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int k = 1; k < nw; k++) {
+            lo = min(lo, part[0][k]);
+            nhi = min(nhi, part[1][k]);
+        }
+        if (lo != ~0ull) {
+            atomicMin(lohi, lo);
+            atomicMin(lohi + 1, nhi);
         }
     }
 }
@@ -93,20 +119,23 @@ __global__ void k_mark_present(const int64_t *label, int64_t n, int64_t lo, int6
 }
 
 __global__ void k_map_table(const int64_t *label, int64_t n, int64_t lo, const int64_t *idx, int64_t *reg,
-                            int64_t *reg_label)
+                            int64_t *reg_label, int64_t *ids)
 {
     RP_LOOP(k, n)
     {
         const int64_t r = idx[label[k] - lo];
         reg[k] = r;
         reg_label[r] = label[k];
+        ids[k] = k;
     }
 }
 
-__global__ void k_map_search(const int64_t *label, int64_t n, const int64_t *uniq, int64_t nreg, int64_t *reg)
+__global__ void k_map_search(const int64_t *label, int64_t n, const int64_t *uniq, int64_t nreg, int64_t *reg,
+                             int64_t *ids)
 {
     RP_LOOP(k, n)
     {
+        ids[k] = k;
         int64_t a = 0, b = nreg - 1;
         const int64_t v = label[k];
         while (a < b) {
@@ -118,11 +147,6 @@ __global__ void k_map_search(const int64_t *label, int64_t n, const int64_t *uni
         }
         reg[k] = a;
     }
-}
-
-__global__ void k_iota(int64_t *v, int64_t n)
-{
-    RP_LOOP(k, n) v[k] = k;
 }
 
 /* Runs in region order: fields from start/end, and each region's first run and run count. */
@@ -204,27 +228,36 @@ __global__ void k_basic(rp_dev R)
 }
 
 /* CT counts runs: int while the image has fewer than 2^31 pixels. */
+/* The runs (start, end, label per run, raster order) and the range of the labels present (lohi: {lo, hi}). */
 template <typename T, typename CT>
-tp_status find_runs(rp_call &C, int64_t **start, int64_t **end, int64_t **label)
+tp_status find_runs(rp_call &C, int64_t **start, int64_t **end, int64_t **label, int64_t lohi[2])
 {
     const tp_image *lab = C.lab;
     const int64_t n = tp_image_count(lab), nwords = (n + 31) / 32;
     uint32_t *bs, *be;
     CT *cs, *ce, *ps, *pe;
+    unsigned long long *range;
     tp_status st;
     if ((st = C.mem.get(&bs, nwords)) || (st = C.mem.get(&be, nwords)) || (st = C.mem.get(&cs, nwords)) ||
-        (st = C.mem.get(&ce, nwords)) || (st = C.mem.get(&ps, nwords)) || (st = C.mem.get(&pe, nwords)))
+        (st = C.mem.get(&ce, nwords)) || (st = C.mem.get(&ps, nwords)) || (st = C.mem.get(&pe, nwords)) ||
+        (st = C.mem.get(&range, 2)))
         return st;
     const T *img = (const T *)lab->data;
-    k_marks<T, CT><<<rp_grid(nwords * 8, 256), 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords);
+    TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(range, 0xff, 2 * sizeof *range, C.s));
+    /* a few blocks per SM, looping: one range atomic per block */
+    const unsigned grid = rp_grid(nwords * 8, 256) < 2048 ? rp_grid(nwords * 8, 256) : 2048;
+    k_marks<T, CT><<<grid, 256, 0, C.s>>>(img, n, C.R.W, bs, be, cs, ce, nwords, range);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, cs, ps, nwords, C.s); })) ||
-        (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceScan::ExclusiveSum(t, b, ce, pe, nwords, C.s); })))
+    if ((st = rp_scan(C, cs, ps, nwords, ce, pe)))
         return st;
-    CT last[2];
-    if ((st = rp_fetch(C, &last[0], ps + nwords - 1, 1)) || (st = rp_fetch(C, &last[1], cs + nwords - 1, 1)))
+    int64_t got[4];
+    if ((st = rp_fetch_scalars(C, got, ps + nwords - 1, cs + nwords - 1, range, range + 1)))
         return st;
-    C.R.nruns = (int64_t)last[0] + (int64_t)last[1];
+    C.R.nruns = got[0] + got[1];
+    lohi[0] = got[2];
+    lohi[1] = (int64_t)~(uint64_t)got[3];
+    if (lab->dtype == TP_BOOL)
+        lohi[0] = lohi[1] = 1; /* bool images hold one label, 1 (k_runs), whatever byte is stored */
     if ((st = C.mem.get(start, C.R.nruns)) || (st = C.mem.get(end, C.R.nruns)) || (st = C.mem.get(label, C.R.nruns)))
         return st;
     if (C.R.nruns == 0)
@@ -235,18 +268,12 @@ tp_status find_runs(rp_call &C, int64_t **start, int64_t **end, int64_t **label)
     return TP_OK;
 }
 
-/* Each run's region index (ascending label order) and the region labels. */
-tp_status dense_regions(rp_call &C, const int64_t *label, int64_t *reg)
+/* Each run's region index (ascending label order), the region labels, and ids = 0, 1, ... (the sort's values).
+ * lohi: the smallest and largest label present (find_runs). */
+tp_status dense_regions(rp_call &C, const int64_t *label, const int64_t lohi[2], int64_t *reg, int64_t *ids)
 {
     const int64_t n = C.R.nruns;
-    int64_t *mm;
-    tp_status st = C.mem.get(&mm, 2);
-    if (st || (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceReduce::Min(t, b, label, mm, n, C.s); })) ||
-        (st = rp_cub(C, [&](void *t, size_t &b) { return cub::DeviceReduce::Max(t, b, label, mm + 1, n, C.s); })))
-        return st;
-    int64_t lohi[2];
-    if ((st = rp_fetch(C, lohi, mm, 2)))
-        return st;
+    tp_status st;
     const uint64_t range = (uint64_t)lohi[1] - (uint64_t)lohi[0] + 1;
     if (range <= (uint64_t)(4 * n) + 65536) {
         int64_t *flags, *idx;
@@ -255,17 +282,15 @@ tp_status dense_regions(rp_call &C, const int64_t *label, int64_t *reg)
         TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(flags, 0, sizeof(int64_t) * range, C.s));
         k_mark_present<<<rp_grid(n, 256), 256, 0, C.s>>>(label, n, lohi[0], flags);
         TP_CUDA_LAUNCHED(C.ctx);
-        if ((st = rp_cub(C, [&](void *t, size_t &b) {
-                 return cub::DeviceScan::ExclusiveSum(t, b, flags, idx, (int64_t)range, C.s);
-             })))
+        if ((st = rp_scan(C, flags, idx, (int64_t)range)))
             return st;
         int64_t tail[2];
-        if ((st = rp_fetch(C, &tail[0], idx + range - 1, 1)) || (st = rp_fetch(C, &tail[1], flags + range - 1, 1)))
+        if ((st = rp_fetch_scalars(C, tail, idx + range - 1, flags + range - 1)))
             return st;
         C.R.nreg = tail[0] + tail[1];
         if ((st = C.mem.get(&C.R.reg_label, C.R.nreg)))
             return st;
-        k_map_table<<<rp_grid(n, 256), 256, 0, C.s>>>(label, n, lohi[0], idx, reg, C.R.reg_label);
+        k_map_table<<<rp_grid(n, 256), 256, 0, C.s>>>(label, n, lohi[0], idx, reg, C.R.reg_label, ids);
         TP_CUDA_LAUNCHED(C.ctx);
         return TP_OK;
     }
@@ -277,7 +302,7 @@ tp_status dense_regions(rp_call &C, const int64_t *label, int64_t *reg)
         (st = rp_fetch(C, &C.R.nreg, count, 1)))
         return st;
     C.R.reg_label = uniq;
-    k_map_search<<<rp_grid(n, 256), 256, 0, C.s>>>(label, n, uniq, C.R.nreg, reg);
+    k_map_search<<<rp_grid(n, 256), 256, 0, C.s>>>(label, n, uniq, C.R.nreg, reg, ids);
     TP_CUDA_LAUNCHED(C.ctx);
     return TP_OK;
 }
@@ -294,10 +319,11 @@ int bits_for(int64_t v)
 
 tp_status rp_cuda_collect(rp_call &C)
 {
-    int64_t *start = nullptr, *end = nullptr, *label = nullptr;
+    int64_t *start = nullptr, *end = nullptr, *label = nullptr, lohi[2] = {0, 0};
     tp_status st;
     const bool small = tp_image_count(C.lab) < INT32_MAX;
-#define RP_FIND_RUNS(T) small ? find_runs<T, int>(C, &start, &end, &label) : find_runs<T, long long>(C, &start, &end, &label)
+#define RP_FIND_RUNS(T)                                                                                            \
+    small ? find_runs<T, int>(C, &start, &end, &label, lohi) : find_runs<T, long long>(C, &start, &end, &label, lohi)
     switch (C.lab->dtype) {
     case TP_BOOL:
     case TP_UINT8: st = RP_FIND_RUNS(uint8_t); break;
@@ -323,10 +349,8 @@ tp_status rp_cuda_collect(rp_call &C)
     if ((st = C.mem.get(&reg, n)) || (st = C.mem.get(&reg_sorted, n)) || (st = C.mem.get(&ids, n)) ||
         (st = C.mem.get(&perm, n)))
         return st;
-    if ((st = dense_regions(C, label, reg)))
+    if ((st = dense_regions(C, label, lohi, reg, ids)))
         return st;
-    k_iota<<<rp_grid(n, 256), 256, 0, C.s>>>(ids, n);
-    TP_CUDA_LAUNCHED(C.ctx);
     const int bits = bits_for(R.nreg);
     if ((st = rp_cub(C, [&](void *t, size_t &b) {
              return cub::DeviceRadixSort::SortPairs(t, b, reg, reg_sorted, ids, perm, n, 0, bits, C.s);
@@ -344,9 +368,7 @@ tp_status rp_cuda_collect(rp_call &C)
     TP_CUDA_LAUNCHED(C.ctx);
     k_counts<<<rp_grid(m, 256), 256, 0, C.s>>>(R.reg_first, R.reg_nruns, m);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_cub(C, [&](void *t, size_t &b) {
-             return cub::DeviceScan::ExclusiveSum(t, b, R.run_len, R.run_pos, n, C.s);
-         })))
+    if ((st = rp_scan(C, R.run_len, R.run_pos, n)))
         return st;
     TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(R.vals, 0, sizeof(uint64_t) * S_COUNT * (size_t)m, C.s));
     TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(R.fail, 0, sizeof(int) * (size_t)m, C.s));

@@ -106,12 +106,18 @@ int slot_of(const ColSpec &c)
     }
 }
 
-__global__ void k_compact(const uint64_t *vals, int64_t nreg, const int *slots, int nslots, uint64_t *out)
+/* The slots to bring back, by value (no upload before the copy). */
+struct SlotList {
+    int slot[S_COUNT];
+    int n;
+};
+
+__global__ void k_compact(const uint64_t *vals, int64_t nreg, SlotList slots, uint64_t *out)
 {
-    RP_LOOP(i, nreg * nslots)
+    RP_LOOP(i, nreg * slots.n)
     {
         const int64_t j = i / nreg, r = i - j * nreg;
-        out[i] = vals[(int64_t)slots[j] * nreg + r];
+        out[i] = vals[(int64_t)slots.slot[j] * nreg + r];
     }
 }
 
@@ -219,12 +225,14 @@ tp_status fill_table(rp_call &C, const std::vector<ColSpec> &cols, tp_table *t)
             for (int k = 0; k < 8; k++)
                 want(S_MU + k);
     }
-    int *dslots;
+    SlotList sl;
+    sl.n = (int)slots.size(); /* distinct slots: at most S_COUNT */
+    for (int j = 0; j < sl.n; j++)
+        sl.slot[j] = slots[(size_t)j];
     uint64_t *dout;
-    if ((st = C.mem.get(&dslots, (int64_t)slots.size())) || (st = C.mem.get(&dout, m * (int64_t)slots.size())))
+    if ((st = C.mem.get(&dout, m * (int64_t)slots.size())))
         return st;
-    TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(dslots, slots.data(), sizeof(int) * slots.size(), cudaMemcpyHostToDevice, C.s));
-    k_compact<<<rp_grid(m * (int64_t)slots.size(), 256), 256, 0, C.s>>>(C.R.vals, m, dslots, (int)slots.size(), dout);
+    k_compact<<<rp_grid(m * (int64_t)slots.size(), 256), 256, 0, C.s>>>(C.R.vals, m, sl, dout);
     TP_CUDA_LAUNCHED(C.ctx);
     uint64_t *host = (uint64_t *)tp_host_alloc(C.ctx, m * (int64_t)slots.size(), sizeof(uint64_t));
     if (!host)

@@ -135,6 +135,31 @@ __global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> 
     }
 }
 
+/* np.histogram's setup from the range (min and max of the non-NaN values, NaN seen), the CPU's rules. */
+template <typename T> __device__ int setup_status(int nan, double lo, double hi)
+{
+    if (!nan && lo == hi)
+        return FS_CONSTANT; /* np.all(image == first_pixel), +/-inf throughout included */
+    if (nan || !isfinite(lo) || !isfinite(hi))
+        return FS_NONFINITE;
+    if (sizeof(T) == 4 ? !isfinite((float)hi - (float)lo) : !isfinite(hi - lo))
+        return FS_SPAN;
+    return FS_HIST;
+}
+
+/* Edge i and i + 1 (tp_otsu_edge_*, as the CPU; next = e for the last). */
+template <typename T> __device__ void edge_pair(double lo, double hi, int64_t nbins, int64_t i, T *e, T *next)
+{
+    if (sizeof(T) == 4) {
+        const float first = (float)lo, last = (float)hi;
+        *e = (T)tp_otsu_edge_f32(first, last, nbins, i);
+        *next = i < nbins ? (T)tp_otsu_edge_f32(first, last, nbins, i + 1) : *e;
+    } else {
+        *e = (T)tp_otsu_edge_f64(lo, hi, nbins, i);
+        *next = i < nbins ? (T)tp_otsu_edge_f64(lo, hi, nbins, i + 1) : *e;
+    }
+}
+
 /* np.histogram's setup from the range, the CPU's rules. */
 template <typename T> __global__ void float_setup(const range_part<T> *range, float_state *st)
 {
@@ -148,15 +173,7 @@ template <typename T> __global__ void float_setup(const range_part<T> *range, fl
     s.lo = (double)r.lo;
     s.hi = (double)r.hi;
     s.nan = r.nan;
-    if (!r.nan && s.lo == s.hi) {
-        s.status = FS_CONSTANT; /* np.all(image == first_pixel), +/-inf throughout included */
-    } else if (r.nan || !isfinite(s.lo) || !isfinite(s.hi)) {
-        s.status = FS_NONFINITE;
-    } else if (sizeof(T) == 4 ? !isfinite((float)s.hi - (float)s.lo) : !isfinite(s.hi - s.lo)) {
-        s.status = FS_SPAN;
-    } else {
-        s.status = FS_HIST;
-    }
+    s.status = setup_status<T>(r.nan, s.lo, s.hi);
     *st = s;
 }
 
@@ -169,17 +186,65 @@ template <typename T> __global__ void float_edges(float_state *st, int64_t nbins
         return;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i <= nbins; i += (int64_t)gridDim.x * blockDim.x) {
         T e, next;
-        if (sizeof(T) == 4) {
-            const float first = (float)s.lo, last = (float)s.hi;
-            e = (T)tp_otsu_edge_f32(first, last, nbins, i);
-            next = i < nbins ? (T)tp_otsu_edge_f32(first, last, nbins, i + 1) : e;
-        } else {
-            e = (T)tp_otsu_edge_f64(s.lo, s.hi, nbins, i);
-            next = i < nbins ? (T)tp_otsu_edge_f64(s.lo, s.hi, nbins, i + 1) : e;
-        }
+        edge_pair<T>(s.lo, s.hi, nbins, i, &e, &next);
         edges[i] = e;
         if (i < nbins && !(e < next))
             atomicExch(&st->status, (int)FS_EDGES);
+    }
+}
+
+/* range_final, float_setup and float_edges in one block, which also zeroes the counts: at the seed's 640^2
+ * each launch cost about as much as the histogram itself. For nbins up to kSharedBins (the edges and counts
+ * are a few loop rounds of the block); more bins take the three kernels and a memset. */
+template <typename T>
+__global__ void __launch_bounds__(kRangeBlocks)
+    range_setup_edges(const range_part<T> *parts, int nparts, float_state *st, int64_t nbins, T *__restrict__ edges,
+                      unsigned long long *counts)
+{
+    __shared__ range_part<T> s[kRangeBlocks];
+    __shared__ float_state fs;
+    __shared__ int bad_edges;
+    const int t = threadIdx.x;
+    const range_part<T> *src = &parts[t < nparts ? t : 0];
+    s[t].lo = src->lo;
+    s[t].hi = src->hi;
+    s[t].nan = src->nan;
+    if (t == 0)
+        bad_edges = 0;
+    __syncthreads();
+    for (int step = kRangeBlocks / 2; step > 0; step >>= 1) {
+        if (t < step) {
+            range_part<T> p = s[t + step], &r = s[t];
+            r.lo = p.lo < r.lo || is_nan(r.lo) ? p.lo : r.lo;
+            r.hi = p.hi > r.hi || is_nan(r.hi) ? p.hi : r.hi;
+            r.nan |= p.nan;
+        }
+        __syncthreads();
+    }
+    if (t == 0) {
+        fs.lo = (double)s[0].lo;
+        fs.hi = (double)s[0].hi;
+        fs.nan = s[0].nan;
+        fs.status = setup_status<T>(s[0].nan, fs.lo, fs.hi);
+    }
+    __syncthreads();
+    for (int64_t i = t; i < nbins; i += blockDim.x)
+        counts[i] = 0;
+    if (fs.status == FS_HIST) {
+        for (int64_t i = t; i <= nbins; i += blockDim.x) {
+            T e, next;
+            edge_pair<T>(fs.lo, fs.hi, nbins, i, &e, &next);
+            edges[i] = e;
+            if (i < nbins && !(e < next))
+                bad_edges = 1;
+        }
+    }
+    __syncthreads();
+    if (t == 0) {
+        st->status = bad_edges ? (int)FS_EDGES : fs.status;
+        st->nan = fs.nan;
+        st->lo = fs.lo;
+        st->hi = fs.hi;
     }
 }
 
@@ -676,9 +741,10 @@ static tp_status count_as(tp_context *ctx, const T *x, int64_t n, const B &b, in
 
 template <typename T, typename B>
 static tp_status count(tp_context *ctx, const T *x, int64_t n, const B &b, int64_t nbins, const float_state *st,
-                       const T *edges, unsigned long long *counts)
+                       const T *edges, unsigned long long *counts, bool zeroed = false)
 {
-    TP_CUDA_CHECK(ctx, cudaMemsetAsync(counts, 0, sizeof(unsigned long long) * (size_t)nbins, tp_cuda_stream(ctx)));
+    if (!zeroed)
+        TP_CUDA_CHECK(ctx, cudaMemsetAsync(counts, 0, sizeof(unsigned long long) * (size_t)nbins, tp_cuda_stream(ctx)));
     if (((uintptr_t)x & 15) == 0) /* device allocations are; a wrapped pointer may not be */
         return count_as<T, true, B>(ctx, x, n, b, nbins, st, edges, counts);
     return count_as<T, false, B>(ctx, x, n, b, nbins, st, edges, counts);
@@ -902,16 +968,26 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
         if (carve == 0 && (st = sc.alloc(ctx)))
             return st;
     }
-    /* zeroed first: the state comes back to the host whole, fields no kernel wrote included (initcheck) */
-    TP_CUDA_CHECK(ctx, cudaMemsetAsync(fs, 0, sizeof *fs, s));
-    tp_status st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range);
-    if (st)
-        return st;
-    float_setup<T><<<1, 32, 0, s>>>(range, fs);
-    TP_CUDA_LAUNCHED(ctx);
-    float_edges<T><<<tpc::grid_for(nbins + 1, kThreads), kThreads, 0, s>>>(fs, nbins, edges);
-    TP_CUDA_LAUNCHED(ctx);
-    if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, b.counts)))
+    const bool fused = nbins <= kSharedBins;
+    tp_status st;
+    if (fused) { /* range, state, edges and zeroed counts: two launches (every field of fs is written) */
+        int64_t nb = (n + kThreads - 1) / kThreads;
+        int blocks = (int)(nb < 1 ? 1 : nb > kRangeBlocks ? kRangeBlocks : nb);
+        range_partial<T><<<blocks, kThreads, 0, s>>>((const T *)in->data, n, parts);
+        TP_CUDA_LAUNCHED(ctx);
+        range_setup_edges<T><<<1, kRangeBlocks, 0, s>>>(parts, blocks, fs, nbins, edges, b.counts);
+        TP_CUDA_LAUNCHED(ctx);
+    } else {
+        /* zeroed first: the state comes back to the host whole, fields no kernel wrote included (initcheck) */
+        TP_CUDA_CHECK(ctx, cudaMemsetAsync(fs, 0, sizeof *fs, s));
+        if ((st = reduce_range<T>(ctx, (const T *)in->data, n, parts, range)))
+            return st;
+        float_setup<T><<<1, 32, 0, s>>>(range, fs);
+        TP_CUDA_LAUNCHED(ctx);
+        float_edges<T><<<tpc::grid_for(nbins + 1, kThreads), kThreads, 0, s>>>(fs, nbins, edges);
+        TP_CUDA_LAUNCHED(ctx);
+    }
+    if ((st = count<T, B>(ctx, (const T *)in->data, n, B{}, nbins, fs, edges, b.counts, fused)))
         return st;
     finish_args a{b.counts, nbins, 0, 0, sizeof(T) == 4 ? C_F32 : C_F64, edges, fs, 0, b.w1, b.s1, b.w2, b.s2, in->data,
                   (int)in->dtype, out, nullptr, nullptr};
