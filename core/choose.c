@@ -5,6 +5,7 @@
 #include "core/calibration.h"
 
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static int env_choice(tp_backend_choice *c)
@@ -19,8 +20,8 @@ static int env_choice(tp_backend_choice *c)
     else if (!strcmp(e, "auto"))
         *c = TP_CHOOSE_AUTO;
     else {
-        static int warned;
-        if (!warned++)
+        static atomic_int warned; /* once per process, whichever thread sees it first */
+        if (!atomic_fetch_add(&warned, 1))
             fprintf(stderr, "twinpix: warning: TWINPIX_BACKEND='%s' is not cpu, cuda or auto; ignored\n", e);
         return 0;
     }

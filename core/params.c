@@ -184,7 +184,7 @@ static bool parse_color(const char *s, double *rgb)
         return false;
     strcpy(buf, s);
     int k = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (k == 3 || !parse_double(tok, &rgb[k]) || rgb[k] < 0 || rgb[k] > 1)
             return false;
         k++;
@@ -260,7 +260,7 @@ static tp_status parse_value(tp_context *ctx, const tp_op_desc *op, const tp_par
             return tp_error(ctx, TP_ERR_ARG, "%s: %s: value too long", on, pn);
         strcpy(buf, text);
         int k = 0;
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             double x;
             if (k == TP_MAX_SEQ || !parse_double(tok, &x) || !isfinite(x))
                 return tp_error(ctx, TP_ERR_ARG, "%s: %s: expected 1 to %d comma-separated numbers, got '%s'", on,
@@ -294,7 +294,7 @@ static tp_status parse_value(tp_context *ctx, const tp_op_desc *op, const tp_par
             return tp_error(ctx, TP_ERR_NOMEM, "out of host memory");
         }
         tp_status st = TP_OK;
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             while (isspace((unsigned char)*tok))
                 tok++;
             if (!in_choices(d->choices, tok)) {

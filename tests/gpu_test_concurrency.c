@@ -5,6 +5,7 @@
 #include "tests/support/tp_test.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static tp_status nuclei(int64_t h, int64_t w, uint64_t seed, tp_image *img)
@@ -23,6 +24,7 @@ typedef struct job {
     const tp_image *img;
     tp_fingerprint fp;
     tp_status st;
+    char why[512]; /* the context's last error when st is not TP_OK */
 } job;
 
 static void *gpu_worker(void *arg)
@@ -32,6 +34,8 @@ static void *gpu_worker(void *arg)
     j->st = tp_context_create(&ctx); /* each context creates its own CUDA stream */
     if (!j->st)
         j->st = tp_seed_fingerprint(ctx, TP_BACKEND_CUDA, j->img, &j->fp);
+    if (j->st && ctx)
+        snprintf(j->why, sizeof j->why, "%s", tp_last_error(ctx));
     tp_context_destroy(ctx);
     return NULL;
 }
@@ -59,7 +63,7 @@ static int test_streams_concurrent(void)
     for (int i = 0; i < N; i++)
         pthread_join(th[i], NULL);
     for (int i = 0; i < N; i++) {
-        CHECK_MSG(jobs[i].st == TP_OK, "stream %d: %s", i, tp_status_str(jobs[i].st));
+        CHECK_MSG(jobs[i].st == TP_OK, "stream %d: %s: %s", i, tp_status_str(jobs[i].st), jobs[i].why);
         for (int s = 0; s < ref[i].n; s++)
             CHECK_MSG(jobs[i].fp.hash[s] == ref[i].hash[s], "stream %d stage %d differs from the CPU", i, s);
         tp_image_free(&imgs[i]);
