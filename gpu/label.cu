@@ -16,6 +16,7 @@
 #include "gpu/cuda_ops.h"
 #include "gpu/cuda_util.h"
 #include "gpu/cuda_common.cuh"
+#include "gpu/scan_small.cuh"
 #include "gpu/label_util.cuh"
 
 #include <cub/cub.cuh>
@@ -444,7 +445,10 @@ tp_status run_label(tp_context *ctx, const tp_image *in, tp_image *out, long lon
     TP_CUDA_LAUNCHED(ctx);
     k_roots<P><<<tp_blocks(nwords, 256), 256, 0, s>>>(par, sc.troot, sc.roots, sc.cnt, nwords);
     TP_CUDA_LAUNCHED(ctx);
-    TP_CUDA_CHECK(ctx, cub::DeviceScan::ExclusiveSum(sc.cub_tmp, sc.cub_bytes, sc.cnt, sc.prefix, nwords, s));
+    if (nwords <= SCAN_SMALL_MAX)
+        k_scan_small<P><<<1, SCAN_SMALL_THREADS, 0, s>>>(sc.cnt, sc.prefix, nullptr, nullptr, nwords);
+    else
+        TP_CUDA_CHECK(ctx, cub::DeviceScan::ExclusiveSum(sc.cub_tmp, sc.cub_bytes, sc.cnt, sc.prefix, nwords, s));
     O *o = (O *)out->data;
     k_write<P, O><<<tp_blocks(g.n / 4 + 1, 256), 256, 0, s>>>(par, o, sc.troot, sc.roots, sc.prefix, g.n);
     TP_CUDA_LAUNCHED(ctx);

@@ -7,6 +7,7 @@
 #ifndef TP_REGIONPROPS_CUDA_CUH
 #define TP_REGIONPROPS_CUDA_CUH
 #include "gpu/cuda_util.h"
+#include "gpu/scan_small.cuh"
 
 extern "C" {
 #include "cpu_ref/regionprops_props.h"
@@ -385,46 +386,11 @@ template <typename F> inline tp_status rp_cub(rp_call &C, F f)
     return TP_OK;
 }
 
-/* Exclusive sums of up to RP_SMALL_SCAN items in one block, one launch (CUB's device scan takes two, an init
- * and the scan; a small image's regionprops_table runs half a dozen scans). Integer sums: any order gives
- * the same values. Two arrays of the same length may go in one launch (b null: one). */
-constexpr int64_t RP_SMALL_SCAN = 1 << 16;
-constexpr int RP_SCAN_THREADS = 1024, RP_SCAN_ITEMS = 4;
-
-template <typename V>
-__global__ void __launch_bounds__(RP_SCAN_THREADS)
-    k_scan_small(const V *__restrict__ a, V *__restrict__ ao, const V *__restrict__ b, V *__restrict__ bo, int64_t n)
-{
-    typedef cub::BlockScan<V, RP_SCAN_THREADS> Scan;
-    __shared__ typename Scan::TempStorage tmp;
-    for (int which = 0; which < 2; which++) {
-        const V *in = which ? b : a;
-        V *out = which ? bo : ao;
-        if (!in)
-            break;
-        V carry = 0;
-        for (int64_t base = 0; base < n; base += (int64_t)RP_SCAN_THREADS * RP_SCAN_ITEMS) {
-            V v[RP_SCAN_ITEMS], total;
-            const int64_t at = base + (int64_t)threadIdx.x * RP_SCAN_ITEMS;
-#pragma unroll
-            for (int j = 0; j < RP_SCAN_ITEMS; j++)
-                v[j] = at + j < n ? in[at + j] : V(0);
-            Scan(tmp).ExclusiveSum(v, v, total);
-#pragma unroll
-            for (int j = 0; j < RP_SCAN_ITEMS; j++)
-                if (at + j < n)
-                    out[at + j] = carry + v[j];
-            carry += total; /* the block-wide total: the same in every thread */
-            __syncthreads(); /* tmp is reused by the next round */
-        }
-    }
-}
-
 /* out = exclusive sums of in (and bo of b when b is given), n items each. */
 template <typename V> inline tp_status rp_scan(rp_call &C, const V *a, V *ao, int64_t n, const V *b = nullptr, V *bo = nullptr)
 {
-    if (n <= RP_SMALL_SCAN) {
-        k_scan_small<V><<<1, RP_SCAN_THREADS, 0, C.s>>>(a, ao, b, bo, n);
+    if (n <= SCAN_SMALL_MAX) {
+        k_scan_small<V><<<1, SCAN_SMALL_THREADS, 0, C.s>>>(a, ao, b, bo, n);
         TP_CUDA_LAUNCHED(C.ctx);
         return TP_OK;
     }

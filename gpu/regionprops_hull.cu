@@ -312,7 +312,10 @@ template <typename C> __device__ void hull_region(const rp_dev &R, int64_t r, ch
     __syncwarp();
 }
 
-constexpr int HULL_SMEM = 48 * 1024;
+/* A region's work lives in shared memory up to HULL_SMEM (about 1200 rows; the tall class, one region a
+ * block, opts in above 48 KB); the small classes pack several regions into HULL_BLOCK_SMEM a block. */
+constexpr int HULL_SMEM = 96 * 1024;
+constexpr int HULL_BLOCK_SMEM = 48 * 1024;
 /* Classes of regions by the shared memory their work needs (work_bytes<int>, ~80 bytes a row): up to 2 KB
  * (25 rows), up to 8 KB (101 rows), and the rest. A launch per class, its slot sized by the class's
  * largest, so that a 100-row region does not cut the number of 20-row ones an SM holds. */
@@ -410,14 +413,18 @@ tp_status launch_class(rp_call &C, cudaStream_t s, char *global, const int64_t *
         return TP_OK;
     const int slot = (int)((slot_bytes + 255) & ~255LL);
     if (kClass < HULL_CLASSES - 1) { /* several regions a block; a warp each */
-        const int fit = slot > 0 ? HULL_SMEM / slot : HULL_MAX_WARPS;
+        const int fit = slot > 0 ? HULL_BLOCK_SMEM / slot : HULL_MAX_WARPS;
         const int wpb = fit < HULL_MAX_WARPS ? fit : HULL_MAX_WARPS;
         const int64_t blocks = (count + wpb - 1) / wpb;
         k_hull2<kClass><<<(unsigned)(blocks < 65535 * 8 ? blocks : 65535 * 8), 32 * wpb, (size_t)slot * wpb, s>>>(
             R, global, goff, feret, slot, list, dcount);
-    } else { /* one a block */
-        k_hull2<kClass><<<(unsigned)(count < 65535 * 8 ? count : 65535 * 8), 32, (size_t)slot, s>>>(
-            R, global, goff, feret, slot, list, dcount);
+    } else { /* one a block, looping: a few blocks per SM at most */
+        if (slot > HULL_BLOCK_SMEM)
+            TP_CUDA_CHECK(C.ctx, cudaFuncSetAttribute(k_hull2<kClass>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                      HULL_SMEM));
+        const int64_t cap = 8 * (int64_t)tp_cuda_sm_count(C.ctx);
+        k_hull2<kClass><<<(unsigned)(count < cap ? count : cap), 32, (size_t)slot, s>>>(R, global, goff, feret, slot,
+                                                                                     list, dcount);
     }
     TP_CUDA_LAUNCHED(C.ctx);
     return TP_OK;
@@ -496,8 +503,21 @@ tp_status hull_2d(rp_call &C)
     TP_CUDA_CHECK(C.ctx, cudaMemsetAsync(info, 0, sizeof(int64_t) * (2 * HULL_CLASSES + 1), C.s));
     k_global_need<<<rp_grid(R.nreg, 256), 256, 0, C.s>>>(R, goff, list, info);
     TP_CUDA_LAUNCHED(C.ctx);
-    if ((st = rp_fetch(C, got, info, 2 * HULL_CLASSES + 1)))
+    /* A small image whose every possible region fits shared memory (the image's own height bounds them:
+     * 640^2, up to ~1200 rows) skips the wait: each class is launched for all regions at its class's bound
+     * (2 KB, 8 KB, the image height's need), and the blocks past the class's count, read on the device,
+     * return at once. The wait cost more than those empty blocks at the seed's size. */
+    const bool no_wait = tp_image_count(C.lab) <= ((int64_t)1 << 22) && fits_shared(R.H, R.W);
+    if (no_wait) {
+        got[0] = class_bytes(0);
+        got[1] = class_bytes(1);
+        got[2] = work_bytes<int>(R.H);
+        for (int k = 0; k < HULL_CLASSES; k++)
+            got[HULL_CLASSES + k] = R.nreg;
+        got[2 * HULL_CLASSES] = 0;
+    } else if ((st = rp_fetch(C, got, info, 2 * HULL_CLASSES + 1))) {
         return st;
+    }
     char *global = nullptr;
     const int64_t global_bytes = got[2 * HULL_CLASSES];
     if (global_bytes > 0 && (st = C.mem.get(&global, global_bytes)))

@@ -707,8 +707,10 @@ __global__ void write_first_pixel(const void *px, int dtype, double *out) { *out
 /* ---- host side ---- */
 static unsigned hist_blocks(int64_t n)
 {
-    /* enough blocks to fill the device, and at most 2^31 samples per block so u32 counters cannot wrap */
-    int64_t need = (n + ((int64_t)1 << 31) - 1) >> 31, b = (n + kThreads - 1) / kThreads;
+    /* enough blocks to fill the device, and at most 2^31 samples per block so u32 counters cannot wrap; at
+     * least 16 samples a thread: every block flushes all its bins to global atomics, and at 640^2 a block of
+     * one sample a thread flushed 256 counters for 256 samples */
+    int64_t need = (n + ((int64_t)1 << 31) - 1) >> 31, b = (n + 16 * kThreads - 1) / (16 * kThreads);
     if (b > 1024)
         b = 1024;
     if (b < need)
