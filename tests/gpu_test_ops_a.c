@@ -710,6 +710,27 @@ static int test_morphology_edges(void)
                 }
             tp_image_free(&im);
         }
+    /* the fused pass in 3D: planes per block from the footprint's reach (ball:2: 6 planes, so 11 planes end
+     * in a partial block; ball:4 and the 9-plane cuboid: 1), rows over several 32-row blocks, a last word
+     * half inside (48, 1040), reach 4 in z (the most it takes) and 5 (ball:5: the packed path) */
+    static const int64_t vol_shapes[][3] = {{11, 37, 48}, {9, 20, 1040}, {13, 70, 16}};
+    static const char *vol_specs[] = {"footprint=ball:1",      "footprint=ball:2;mode=min", "footprint=ball:4",
+                                      "footprint=cube:3;mode=max", "footprint=cuboid:9x3x5", "footprint=ball:5",
+                                      "footprint=octahedron:2",  "footprint=cuboid:1x3x5", ""};
+    for (int vi = 0; vi < 3; vi++)
+        for (int t = 0; t < 2; t++) {
+            tp_image im = new_image(t ? TP_UINT8 : TP_BOOL, 3, vol_shapes[vi], -1);
+            fill_mask(&im, 0.8, 211 + (uint64_t)(vi * 2 + t));
+            for (int o = 0; o < 2; o++) /* one pass each: erosion and dilation */
+                for (int k = 0; k < (int)(sizeof vol_specs / sizeof vol_specs[0]); k++) {
+                    char what[128];
+                    snprintf(what, sizeof what, "%s %s %lldx%lldx%lld (fused 3D) %s", k_morph_ops[o],
+                             tp_dtype_name(im.dtype), (long long)vol_shapes[vi][0], (long long)vol_shapes[vi][1],
+                             (long long)vol_shapes[vi][2], vol_specs[k]);
+                    compare_spec(what, k_morph_ops[o], &im, NULL, vol_specs[k]);
+                }
+            tp_image_free(&im);
+        }
     /* many runs: a ball of radius 8 has 17x17 rows (289 runs > the 200 carried in the launch); a scattered
      * user footprint has one run per pixel */
     int64_t s3[3] = {20, 21, 70};
