@@ -59,8 +59,9 @@ static const tp_bench_target g_targets[] = {
     {"whole pipeline, 640^2 (the seed's size), host in, host out", 1, "seed-core", 0, NULL, 640, "uint8",
      TP_BENCH_CUDA_TRANSFERS, TP_BENCH_PIPE_IO_PINNED_HOST_TABLE, TP_BENCH_METRIC_MS, TP_BENCH_RULE_AT_MOST, 0.3,
      "cuCIM 26 ms, OpenCV 5.2 ms (no solidity)",
-     "launch latency, not bytes: about 50 kernel launches and the host round trips (the table's download, "
-     "Otsu's range check); the 410 KB upload is 8 us pinned",
+     "launch latency, not bytes: about 45 kernel launches and 5 host waits (Otsu's error check; "
+     "regionprops_table's runs, regions and table), and the tall regions' serial hull chains; the 410 KB "
+     "upload is 8 us pinned",
      "twinpix bench --pipeline-only --size 640 --backend cuda+transfers", 2},
     {"CPU reference, whole pipeline incl. solidity, 8192^2, 16 threads", 1, "seed-core", 0, NULL, SQ8K, "uint8",
      TP_BENCH_CPU_NT, NULL, TP_BENCH_METRIC_MS, TP_BENCH_RULE_BELOW, 433.0, "OpenCV 433 ms (no solidity)",
@@ -83,7 +84,7 @@ static const tp_bench_target g_targets[] = {
     FLOOR3("gaussian", "uint8", 512, "as at 256^3"),
     FLOOR3("threshold_otsu", "uint8", 256, "one read of the volume; the histogram's atomics and launches dominate"),
     FLOOR3("threshold_otsu", "uint8", 512, "as at 256^3"),
-    FLOOR3("binary_erosion", "bool", 256, "bool in, bool out; packed to bits, then one pass a word"),
+    FLOOR3("binary_erosion", "bool", 256, "bool in, bool out; one fused pass (shared-memory tiles of packed rows and planes)"),
     FLOOR3("binary_erosion", "bool", 512, "as at 256^3"),
     FLOOR3("label", "bool", 256, "bool in, int32 out; the tile union-find is latency-bound (dependent atomics)"),
     FLOOR3("label", "bool", 512, "as at 256^3"),
