@@ -106,11 +106,10 @@ struct float_state {
     double lo, hi; /* min and max of the non-NaN values */
 };
 
-/* One block of kRangeBlocks threads folds the partial results (a serial loop would wait on each load). */
-template <typename T>
-__global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> *parts, int nparts, range_part<T> *out)
+/* A block of kRangeBlocks threads folds the partial results into s[0] (a serial loop would wait on each
+ * load); every thread returns after the last barrier. */
+template <typename T> __device__ void fold_parts(const range_part<T> *parts, int nparts, range_part<T> *s)
 {
-    __shared__ range_part<T> s[kRangeBlocks];
     const int t = threadIdx.x;
     /* field by field: a struct copy would also load the padding after `nan`, which nothing wrote
      * (compute-sanitizer initcheck reports such reads) */
@@ -128,6 +127,14 @@ __global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> 
         }
         __syncthreads();
     }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kRangeBlocks) range_final(const range_part<T> *parts, int nparts, range_part<T> *out)
+{
+    __shared__ range_part<T> s[kRangeBlocks];
+    const int t = threadIdx.x;
+    fold_parts(parts, nparts, s);
     if (t == 0) {
         out->lo = s[0].lo;
         out->hi = s[0].hi;
@@ -205,22 +212,9 @@ __global__ void __launch_bounds__(kRangeBlocks)
     __shared__ float_state fs;
     __shared__ int bad_edges;
     const int t = threadIdx.x;
-    const range_part<T> *src = &parts[t < nparts ? t : 0];
-    s[t].lo = src->lo;
-    s[t].hi = src->hi;
-    s[t].nan = src->nan;
     if (t == 0)
-        bad_edges = 0;
-    __syncthreads();
-    for (int step = kRangeBlocks / 2; step > 0; step >>= 1) {
-        if (t < step) {
-            range_part<T> p = s[t + step], &r = s[t];
-            r.lo = p.lo < r.lo || is_nan(r.lo) ? p.lo : r.lo;
-            r.hi = p.hi > r.hi || is_nan(r.hi) ? p.hi : r.hi;
-            r.nan |= p.nan;
-        }
-        __syncthreads();
-    }
+        bad_edges = 0; /* seen by all after fold_parts' barriers */
+    fold_parts(parts, nparts, s);
     if (t == 0) {
         fs.lo = (double)s[0].lo;
         fs.hi = (double)s[0].hi;
