@@ -6,12 +6,14 @@
  * compiled without FMA contraction (-fmad=false), and the borders are tp_border_index, shared with the CPU.
  *
  * Kernels:
- *  - fused2: the common case (both of the last two axes filtered, nothing else): the vertical pass reads
- *    global memory into rotating register windows (no input tile), into a shared intermediate tile; the
- *    horizontal pass walks that tile. Described at the kernel.
+ *  - fused2: the last two axes filtered: the vertical pass reads global memory into rotating register
+ *    windows (no input tile), into a shared intermediate tile; the horizontal pass walks that tile.
+ *    Described at the kernel. A volume's z pass (any passes before the last two) runs first, alone, into a
+ *    scratch image that fused2 then reads.
  *  - line: one pass along an axis whose elements are contiguous or close (inner stride < 8): a segment of a
  *    line plus its halo in shared memory.
- *  - column: one pass along an axis with a large inner stride: 32 adjacent lines at once, coalesced.
+ *  - vert: one pass along an axis with a large inner stride (>= 32): correlate_k along 32 adjacent lines.
+ *  - column: the same for inner strides 8..31: 32 adjacent lines staged in shared memory.
  *  - direct: any radius, reads global memory per tap; only for radii whose tiles do not fit on chip.
  * Weights travel inside the launch parameters (radius < kInlineTaps) or, larger, as one small upload. */
 #include "cpu_ref/gauss_weights.h"
@@ -419,6 +421,51 @@ __global__ void __launch_bounds__(kThreads, 2)
     }
 }
 
+/* ---- vert: one pass along an axis of large inner stride (the z pass of a volume, or any axis before the
+ * last two), with correlate_k's register windows: a thread makes kK consecutive outputs of one line, lanes
+ * on adjacent lines (coalesced), each input loaded and converted once per thread; a block's kVGroups groups
+ * share the lines' inputs through L1. The column kernel's shared tile cost two shared loads a tap an output
+ * (3.3x its float64 floor on a 512^3 volume). ---- */
+constexpr int kVCols = 32, kVGroups = kThreads / kVCols, kVRows = kVGroups * kK; /* a block: 32 lines x 64 */
+
+static size_t vert_shared(int64_t r) { return sizeof(double) * (size_t)(r + 1) + sizeof(int) * (size_t)(kVRows + 2 * r); }
+
+template <typename T, typename O>
+__global__ void __launch_bounds__(kThreads, 2)
+    gauss_vert(const T *__restrict__ src, O *__restrict__ dst, int64_t outer, int64_t len, int64_t inner, int r,
+               const __grid_constant__ taps tw, const double *__restrict__ wdev, conv_args cv, int mode, double cval)
+{
+    extern __shared__ double sm[];
+    double *w = sm;
+    int *rowmap = (int *)(w + r + 1); /* kVRows + 2r positions from y0 - r: their row, -1 for cval */
+    stage_taps(w, tw, wdev, r);
+    const int col = threadIdx.x % kVCols, g = threadIdx.x / kVCols;
+    const int64_t nct = (inner + kVCols - 1) / kVCols, nrt = (len + kVRows - 1) / kVRows, ntask = outer * nrt * nct;
+    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
+        const int64_t ct = task % nct, rest = task / nct, rt = rest % nrt, o = rest / nrt;
+        const int64_t y0 = rt * kVRows, c = ct * kVCols + col, yc = y0 + kK * g;
+        const bool interior = y0 - r >= 0 && y0 + kVRows + r <= len;
+        __syncthreads(); /* the previous task is done with the row map (and the taps are staged) */
+        if (!interior)
+            for (int i = threadIdx.x; i < kVRows + 2 * r; i += blockDim.x)
+                rowmap[i] = (int)tp_border_index(y0 - r + i, len, (tp_border)mode);
+        __syncthreads();
+        if (c >= inner || yc >= len)
+            continue;
+        const T *line = src + o * len * inner + c;
+        double acc[kK];
+        if (interior)
+            correlate_k(gcol_src<T>{line + yc * inner, inner, cv}, w, r, acc);
+        else
+            correlate_k(gtab_src<T>{line, rowmap + kK * g + r, inner, cval, cv}, w, r, acc);
+        O *out = dst + (o * len + yc) * inner + c;
+#pragma unroll
+        for (int q = 0; q < kK; q++)
+            if (yc + q < len)
+                out[q * inner] = (O)acc[q];
+    }
+}
+
 /* No filtered axis: scipy copies the converted input. */
 template <typename T, typename O>
 __global__ void convert_only(const T *__restrict__ src, O *__restrict__ dst, int64_t n, conv_args cv)
@@ -471,7 +518,14 @@ static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const
     const int64_t r = p.r;
     const size_t col_shared = sizeof(double) * (size_t)(r + 1 + (kColTile + 2 * r) * 32);
     const size_t line_shared = sizeof(double) * (size_t)(r + 1 + kLineSeg + 2 * r);
-    if (v.inner >= 8 && col_shared <= kMaxShared) {
+    if (v.inner >= kVCols && vert_shared(r) <= kMaxShared && v.len < INT32_MAX) {
+        tp_status st = allow_shared(ctx, gauss_vert<T, O>, vert_shared(r));
+        if (st)
+            return st;
+        int64_t ntask = v.outer * ((v.len + kVRows - 1) / kVRows) * ((v.inner + kVCols - 1) / kVCols);
+        gauss_vert<T, O><<<task_blocks(ntask), kThreads, vert_shared(r), s>>>(src, dst, v.outer, v.len, v.inner, (int)r,
+                                                                           p.inline_w, p.dev_w, cv, mode, cval);
+    } else if (v.inner >= 8 && col_shared <= kMaxShared) {
         tp_status st = allow_shared(ctx, gauss_column<T, O>, col_shared);
         if (st)
             return st;
@@ -502,7 +556,7 @@ static size_t fused2_shared(int64_t ry, int64_t rx, int tw = kF2W)
 
 template <typename T, typename O, int TW>
 static tp_status launch_fused2(tp_context *ctx, const T *src, O *out, int64_t batch, int64_t H, int64_t W,
-                               const std::vector<axis_pass> &passes, conv_args in_cv, int mode, double cval)
+                               const axis_pass *passes, conv_args in_cv, int mode, double cval)
 {
     const size_t sh = fused2_shared(passes[0].r, passes[1].r, TW);
     tp_status st = allow_shared(ctx, gauss_fused2<T, O, TW>, sh);
@@ -516,16 +570,40 @@ static tp_status launch_fused2(tp_context *ctx, const T *src, O *out, int64_t ba
     return TP_OK;
 }
 
-/* fused2 applies when exactly the last two axes are filtered and its intermediate tile fits on chip (rx up
- * to ~225 at any ry; H below 2^31 - 1: the row map holds int); else pass by pass. */
-static bool fused_applies(const tp_image *in, const std::vector<axis_pass> &p)
+/* fused2 takes the last two passes when they filter the last two axes and its intermediate tile fits on chip
+ * (rx up to ~225 at any ry; H below 2^31 - 1: the row map holds int). Earlier passes (a volume's z) run
+ * pass by pass before it. */
+static bool fused_tail(const tp_image *in, const std::vector<axis_pass> &p)
 {
     const int nd = in->ndim;
-    return p.size() == 2 && p[0].axis == nd - 2 && p[1].axis == nd - 1 &&
-           fused2_shared(p[0].r, p[1].r) <= kMaxShared && in->shape[nd - 2] < INT32_MAX;
+    const size_t np = p.size();
+    return np >= 2 && p[np - 2].axis == nd - 2 && p[np - 1].axis == nd - 1 &&
+           fused2_shared(p[np - 2].r, p[np - 1].r) <= kMaxShared && in->shape[nd - 2] < INT32_MAX;
 }
 
-/* The whole filter for input type T: fused when it applies, else pass by pass through a scratch image. */
+/* Does the filter need the scratch image? (two or more passes, unless fused2 takes them all) */
+static bool needs_tmp(const tp_image *in, const std::vector<axis_pass> &p)
+{
+    return p.size() >= 2 && !(p.size() == 2 && fused_tail(in, p));
+}
+
+template <typename T, typename O>
+static tp_status fused2_of(tp_context *ctx, const tp_image *in, const T *src, O *out, const axis_pass *p2,
+                           conv_args cv, int mode, double cval)
+{
+    const int nd = in->ndim;
+    const int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = tp_image_count(in) / (H * W);
+    const int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
+    /* an image of fewer wide tiles than twice the SMs (the seed's 640^2: 60 tiles on 132 SMs) takes narrow
+     * ones: more halo columns per output (rx = 20: 1.6x the vertical work instead of 1.16x), but four times
+     * the blocks, so the float64 pipes of every SM share the work */
+    if (ntask < 2 * (int64_t)tp_cuda_sm_count(ctx))
+        return launch_fused2<T, O, kF2WNarrow>(ctx, src, out, batch, H, W, p2, cv, mode, cval);
+    return launch_fused2<T, O, kF2W>(ctx, src, out, batch, H, W, p2, cv, mode, cval);
+}
+
+/* The whole filter for input type T: pass by pass through a scratch image, the last two fused when they can
+ * be (a volume: z pass into the scratch, then fused2 from it into the output). */
 template <typename T>
 static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, std::vector<axis_pass> &passes,
                          conv_args in_cv, int mode, double cval, void *tmp_data)
@@ -534,29 +612,23 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
     cudaStream_t s = tp_cuda_stream(ctx);
     const T *src = (const T *)in->data;
     O *out = (O *)out_data, *tmp = (O *)tmp_data;
-    const int nd = in->ndim;
     const int64_t n = tp_image_count(in);
     if (passes.empty()) {
         convert_only<T, O><<<tpc::grid_for(n, kThreads), kThreads, 0, s>>>(src, out, n, in_cv);
         TP_CUDA_LAUNCHED(ctx);
         return TP_OK;
     }
-    if (fused_applies(in, passes)) {
-        const int64_t H = in->shape[nd - 2], W = in->shape[nd - 1], batch = n / (H * W);
-        const int64_t ntask = batch * ((H + kF2H - 1) / kF2H) * ((W + kF2W - 1) / kF2W);
-        /* an image of fewer wide tiles than twice the SMs (the seed's 640^2: 60 tiles on 132 SMs) takes
-         * narrow ones: more halo columns per output (rx = 20: 1.6x the vertical work instead of 1.16x), but
-         * four times the blocks, so the float64 pipes of every SM share the work */
-        if (ntask < 2 * (int64_t)tp_cuda_sm_count(ctx))
-            return launch_fused2<T, O, kF2WNarrow>(ctx, src, out, batch, H, W, passes, in_cv, mode, cval);
-        return launch_fused2<T, O, kF2W>(ctx, src, out, batch, H, W, passes, in_cv, mode, cval);
-    }
-    /* the last pass lands in the output; earlier ones alternate so no pass reads what it writes */
-    const int np = (int)passes.size();
+    const bool fused = fused_tail(in, passes);
+    const int np = (int)passes.size(), nsingle = fused ? np - 2 : np;
+    if (fused && nsingle == 0)
+        return fused2_of<T, O>(ctx, in, src, out, &passes[0], in_cv, mode, cval);
+    /* single passes alternate between out and tmp so that none reads what it writes, the last landing in
+     * out, or in tmp when fused2 follows */
     const conv_args mid_cv{1.0, 0};
     const O *prev = nullptr;
-    for (int i = 0; i < np; i++) {
-        O *dst = (np - 1 - i) % 2 == 0 ? out : tmp;
+    for (int i = 0; i < nsingle; i++) {
+        const int from_end = nsingle - 1 - i + (fused ? 1 : 0);
+        O *dst = from_end % 2 == 0 ? out : tmp;
         shape3 v = view_along(in, passes[i].axis);
         tp_status st = i == 0 ? run_pass<T, O>(ctx, src, dst, v, passes[i], in_cv, mode, cval)
                               : run_pass<O, O>(ctx, prev, dst, v, passes[i], mid_cv, mode, cval);
@@ -564,6 +636,8 @@ static tp_status run_all(tp_context *ctx, const tp_image *in, void *out_data, st
             return st;
         prev = dst;
     }
+    if (fused)
+        return fused2_of<O, O>(ctx, in, prev, out, &passes[nsingle], mid_cv, mode, cval);
     return TP_OK;
 }
 
@@ -617,7 +691,7 @@ extern "C" tp_status tp_cuda_gaussian(tp_context *ctx, const tp_call *c)
 
     /* one scratch allocation: the intermediate image (unfused, two or more passes) and large weights */
     const int64_t n = tp_image_count(in);
-    const bool need_tmp = passes.size() >= 2 && !fused_applies(in, passes);
+    const bool need_tmp = needs_tmp(in, passes);
     bool need_upload = false;
     for (const axis_pass &p : passes)
         need_upload |= p.r >= kInlineTaps;

@@ -483,6 +483,42 @@ static int test_gaussian_edges(void)
     return 0;
 }
 
+/* Volumes: the vert kernel (lines of a large inner stride) with interior tiles (64 outputs + halo inside
+ * the axis) and border tiles in every mode, and fused2 after one single pass (3D) or two (4D), the scratch
+ * and the output alternating; a skipped middle axis keeps every pass single. */
+static int test_gaussian_volumes(void)
+{
+    if (!tp_test_have_cuda())
+        return TP_TEST_SKIP;
+    start("gaussian: volumes (z pass, then fused2)");
+    static const char *modes[] = {"nearest", "reflect", "mirror", "constant", "wrap"};
+    static const char *sigmas[] = {"2", "3,1,2", "5,0,2", "0,2,2", "1,0,0", "9.5,2,0.7"};
+    const dims d3 = {3, {150, 37, 70}};
+    const int64_t s4[4] = {9, 70, 6, 40};
+    tp_image u8 = new_dims(TP_UINT8, &d3), f32 = new_dims(TP_FLOAT32, &d3), v4 = new_image(TP_INT16, 4, s4, -1);
+    fill_bits(&u8, 301);
+    fill_uniform(&f32, -2.0, 3.0, 302);
+    fill_bits(&v4, 303);
+    for (int m = 0; m < 5; m += tp_test_small() ? 2 : 1) {
+        for (int k = 0; k < (int)(sizeof sigmas / sizeof sigmas[0]); k++) {
+            char spec[160];
+            snprintf(spec, sizeof spec, "sigma=%s;mode=%s;cval=0.5", sigmas[k], modes[m]);
+            compare_spec("gaussian uint8 150x37x70", "gaussian", &u8, NULL, spec);
+            compare_spec("gaussian float32 150x37x70", "gaussian", &f32, NULL, spec);
+        }
+        char spec[160];
+        snprintf(spec, sizeof spec, "sigma=1.5,2,1,3;mode=%s;cval=-1", modes[m]);
+        compare_spec("gaussian int16 9x70x6x40", "gaussian", &v4, NULL, spec);
+        snprintf(spec, sizeof spec, "sigma=0,2,1,3;mode=%s", modes[m]);
+        compare_spec("gaussian int16 9x70x6x40", "gaussian", &v4, NULL, spec);
+    }
+    tp_image_free(&u8);
+    tp_image_free(&f32);
+    tp_image_free(&v4);
+    done();
+    return 0;
+}
+
 /* ---------------------------------------------------------------- threshold_otsu ---- */
 
 static const tp_dtype k_otsu_dtypes[] = {TP_UINT8, TP_INT8,  TP_UINT16,  TP_INT16,  TP_UINT32,
@@ -975,5 +1011,6 @@ static int test_large(void)
 }
 
 TP_TESTS(T(test_extract_channel), T(test_img_as_float), T(test_gaussian_cases), T(test_gaussian_edges),
+         T(test_gaussian_volumes),
          T(test_threshold_otsu), T(test_threshold), T(test_morphology_cases), T(test_morphology_edges),
          T(test_label2rgb), T(test_device_chain), T(test_large))
