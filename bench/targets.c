@@ -79,10 +79,12 @@ static const tp_bench_target g_targets[] = {
      "resident host memory the warm-up run added at its peak, input excluded, over pixels; each result is freed "
      "after its last reader (float64 blur 8 B/px while threshold reads it, then masks and int32 labels 4)",
      "twinpix bench --pipeline-only --size 8192 --backend cpu-Nt", 2},
-    FLOOR3("gaussian", "uint8", 256, "three separable float64 passes: the exact arithmetic (61 float64 operations "
-                                     "a pass a voxel) is ~4x the bytes floor; the 3D path has no fused kernel"),
+    FLOOR3("gaussian", "uint8", 256, "uint8 in, float64 out; the exact float64 arithmetic alone (3 passes x 61 "
+                                     "operations a voxel, no FMA) is 3.6x the bytes floor; z pass, then y and x "
+                                     "fused: 25 B a voxel moved, ~50% of the float64 pipes"),
     FLOOR3("gaussian", "uint8", 512, "as at 256^3"),
-    FLOOR3("threshold_otsu", "uint8", 256, "one read of the volume; the histogram's atomics and launches dominate"),
+    FLOOR3("threshold_otsu", "uint8", 256, "one read of the volume (one shared atomic a voxel), then a one-block "
+                                           "choice; at 256^3 (17 MB, 6 us of bytes) two launches and the call dominate"),
     FLOOR3("threshold_otsu", "uint8", 512, "as at 256^3"),
     FLOOR3("binary_erosion", "bool", 256, "bool in, bool out; one fused pass (shared-memory tiles of packed rows and planes)"),
     FLOOR3("binary_erosion", "bool", 512, "as at 256^3"),
