@@ -576,54 +576,13 @@ __device__ void serial_sums(const finish_args &a, const unsigned long long *cnt,
     }
 }
 
-/* Inclusive scan of (a, b) over the block (blockDim.x a multiple of 32, at most 1024), int64: exact in any
- * order. wa/wb: 32 shared cells each; *ta, *tb: the block's totals. Ends with a barrier. */
-__device__ void block_scan_pair(long long &a, long long &b, long long *wa, long long *wb, long long *ta, long long *tb)
-{
-    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    for (int o = 1; o < 32; o <<= 1) {
-        const long long ya = __shfl_up_sync(0xffffffffu, a, o), yb = __shfl_up_sync(0xffffffffu, b, o);
-        if (lane >= o) {
-            a += ya;
-            b += yb;
-        }
-    }
-    __syncthreads(); /* wa/wb may be the caller's scratch, read before */
-    if (lane == 31) {
-        wa[wid] = a;
-        wb[wid] = b;
-    }
-    __syncthreads();
-    if (wid == 0) {
-        long long xa = lane < nw ? wa[lane] : 0, xb = lane < nw ? wb[lane] : 0;
-        for (int o = 1; o < 32; o <<= 1) {
-            const long long ya = __shfl_up_sync(0xffffffffu, xa, o), yb = __shfl_up_sync(0xffffffffu, xb, o);
-            if (lane >= o) {
-                xa += ya;
-                xb += yb;
-            }
-        }
-        wa[lane] = xa;
-        wb[lane] = xb;
-        if (lane == 31) {
-            *ta = xa;
-            *tb = xb;
-        }
-    }
-    __syncthreads();
-    if (wid > 0) {
-        a += wa[wid - 1];
-        b += wb[wid - 1];
-    }
-    __syncthreads();
-}
-
 __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
 {
     __shared__ long long s_a[kFinishThreads], s_b[kFinishThreads];
     __shared__ double s_v[kFinishThreads];
     __shared__ int64_t s_i[kFinishThreads];
-    __shared__ long long s_total_w, s_total_s;
+    typedef cub::BlockScan<long long, kFinishThreads, cub::BLOCK_SCAN_WARP_SCANS> Scan;
+    __shared__ typename Scan::TempStorage s_scan;
     __shared__ int64_t s_f0, s_g0;
     const int t = threadIdx.x, T = blockDim.x;
     if (a.st) {
@@ -687,11 +646,12 @@ __global__ void __launch_bounds__(kFinishThreads) otsu_finish(finish_args a)
         }
         /* exclusive prefix over the chunk totals: a block scan (a serial loop over 1024 totals in shared
          * memory took 20 us, the whole kernel's time at 256 bins) */
-        long long pw = sw, ps = ss;
-        block_scan_pair(pw, ps, s_a, s_b, &s_total_w, &s_total_s);
-        pw -= sw;
-        ps -= ss;
-        const long long tw = s_total_w, ts = s_total_s, lim = 1ll << 24;
+        long long pw, ps, tw, ts;
+        Scan(s_scan).ExclusiveSum(sw, pw, tw);
+        __syncthreads(); /* s_scan is reused */
+        Scan(s_scan).ExclusiveSum(ss, ps, ts);
+        __syncthreads(); /* s_f0, s_g0 written before are seen by all */
+        const long long lim = 1ll << 24;
         for (int64_t i = lo; i < hi; i++) {
             const long long c = (long long)(float)cnt[i], cs = c * int_value(a, b0 + i);
             /* forward inclusive; backward = total - forward exclusive */
@@ -802,13 +762,19 @@ template <typename T> static int64_t type_min()
     return std::is_signed<T>::value ? (sizeof(T) == 1 ? -128 : -32768) : 0;
 }
 
+/* range_partial's grid: a thread a sample, at most kRangeBlocks blocks (what one block folds). */
+static int range_blocks(int64_t n)
+{
+    const int64_t b = (n + kThreads - 1) / kThreads;
+    return (int)(b < 1 ? 1 : b > kRangeBlocks ? kRangeBlocks : b);
+}
+
 /* Range reduction into `range` (device). */
 template <typename T>
 static tp_status reduce_range(tp_context *ctx, const T *x, int64_t n, range_part<T> *parts, range_part<T> *range)
 {
     cudaStream_t s = tp_cuda_stream(ctx);
-    int64_t b = (n + kThreads - 1) / kThreads;
-    int blocks = (int)(b < 1 ? 1 : b > kRangeBlocks ? kRangeBlocks : b);
+    const int blocks = range_blocks(n);
     range_partial<T><<<blocks, kThreads, 0, s>>>(x, n, parts);
     TP_CUDA_LAUNCHED(ctx);
     range_final<T><<<1, kRangeBlocks, 0, s>>>(parts, blocks, range);
@@ -1018,8 +984,7 @@ template <typename T, typename B> static tp_status otsu_float(tp_context *ctx, c
     const bool fused = nbins <= kSharedBins;
     tp_status st;
     if (fused) { /* range, state, edges and zeroed counts: two launches (every field of fs is written) */
-        int64_t nb = (n + kThreads - 1) / kThreads;
-        int blocks = (int)(nb < 1 ? 1 : nb > kRangeBlocks ? kRangeBlocks : nb);
+        const int blocks = range_blocks(n);
         range_partial<T><<<blocks, kThreads, 0, s>>>((const T *)in->data, n, parts);
         TP_CUDA_LAUNCHED(ctx);
         range_setup_edges<T><<<1, kRangeBlocks, 0, s>>>(parts, blocks, fs, nbins, edges, b.counts);
