@@ -12,8 +12,7 @@
  *    scratch image that fused2 then reads.
  *  - line: one pass along an axis whose elements are contiguous or close (inner stride < 8): a segment of a
  *    line plus its halo in shared memory.
- *  - vert: one pass along an axis with a large inner stride (>= 32): correlate_k along 32 adjacent lines.
- *  - column: the same for inner strides 8..31: 32 adjacent lines staged in shared memory.
+ *  - vert: one pass along an axis with an inner stride of 8 or more: correlate_k along 32 adjacent lines.
  *  - direct: any radius, reads global memory per tap; only for radii whose tiles do not fit on chip.
  * Weights travel inside the launch parameters (radius < kInlineTaps) or, larger, as one small upload. */
 #include "cpu_ref/gauss_weights.h"
@@ -32,7 +31,6 @@ struct taps {
 
 constexpr int kThreads = 256;
 constexpr int kLineSeg = 1024;            /* outputs per line task: 4 per thread */
-constexpr int kColTile = 64;              /* outputs along the axis per column task */
 constexpr int kLoadBatch = 8;             /* loads in flight per thread while staging a tile */
 constexpr size_t kMaxShared = 200 * 1024; /* opt-in dynamic shared memory we allow ourselves (sm_90: 227 KB) */
 
@@ -108,61 +106,6 @@ __global__ void __launch_bounds__(kThreads)
             int64_t k = threadIdx.x + q * kThreads;
             if (k < n)
                 dst[base + (i0 + k) * inner] = (O)acc[q];
-        }
-    }
-}
-
-/* ---- column: 32 adjacent inner positions x kColTile outputs along the axis; block (32, 8) ---- */
-template <typename T, typename O>
-__global__ void __launch_bounds__(kThreads)
-    gauss_column(const T *__restrict__ src, O *__restrict__ dst, int64_t outer, int64_t len, int64_t inner, int64_t r,
-                 const __grid_constant__ taps tw, const double *__restrict__ wdev, conv_args cv, int mode, double cval)
-{
-    extern __shared__ double sm[];
-    double *w = sm, *tile = sm + (r + 1);
-    const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
-    stage_taps(w, tw, wdev, r);
-    const int64_t nct = (inner + 31) / 32, nlt = (len + kColTile - 1) / kColTile, ntask = outer * nlt * nct;
-    const int64_t rows = kColTile + 2 * r;
-    for (int64_t task = blockIdx.x; task < ntask; task += gridDim.x) {
-        int64_t ct = task % nct, rest = task / nct, lt = rest % nlt, o = rest / nlt;
-        int64_t col = ct * 32 + tx, l0 = lt * kColTile;
-        bool col_ok = col < inner;
-        __syncthreads();
-        for (int64_t k0 = ty; k0 < rows; k0 += 8 * kLoadBatch) {
-            double v[kLoadBatch]; /* independent loads in flight */
-#pragma unroll
-            for (int u = 0; u < kLoadBatch; u++) {
-                int64_t k = k0 + 8 * u, m = tp_border_index(l0 - r + k, len, (tp_border)mode);
-                v[u] = 0.0;
-                if (col_ok && k < rows)
-                    v[u] = m < 0 ? cval : load(src, (o * len + m) * inner + col, cv);
-            }
-#pragma unroll
-            for (int u = 0; u < kLoadBatch; u++)
-                if (k0 + 8 * u < rows)
-                    tile[(k0 + 8 * u) * 32 + tx] = v[u];
-        }
-        __syncthreads();
-        /* rows ty, ty+8, ..., ty+56 of the tile: eight independent sums per thread */
-        double acc[kColTile / 8];
-        const double *cen = tile + (r + ty) * 32 + tx;
-#pragma unroll
-        for (int q = 0; q < kColTile / 8; q++)
-            acc[q] = cen[q * 8 * 32] * w[0];
-        for (int64_t j = r; j >= 1; j--) {
-            const double wj = w[j];
-#pragma unroll
-            for (int q = 0; q < kColTile / 8; q++)
-                acc[q] += (cen[q * 8 * 32 - j * 32] + cen[q * 8 * 32 + j * 32]) * wj;
-        }
-        if (col_ok) {
-#pragma unroll
-            for (int q = 0; q < kColTile / 8; q++) {
-                int64_t l = l0 + ty + q * 8;
-                if (l < len)
-                    dst[(o * len + l) * inner + col] = (O)acc[q];
-            }
         }
     }
 }
@@ -424,8 +367,8 @@ __global__ void __launch_bounds__(kThreads, 2)
 /* ---- vert: one pass along an axis of large inner stride (the z pass of a volume, or any axis before the
  * last two), with correlate_k's register windows: a thread makes kK consecutive outputs of one line, lanes
  * on adjacent lines (coalesced), each input loaded and converted once per thread; a block's kVGroups groups
- * share the lines' inputs through L1. The column kernel's shared tile cost two shared loads a tap an output
- * (3.3x its float64 floor on a 512^3 volume). ---- */
+ * share the lines' inputs through L1. (It replaced a kernel that staged 32 lines in shared memory and paid
+ * two shared loads a tap an output: 3.3x its float64 floor on a 512^3 volume.) ---- */
 constexpr int kVCols = 32, kVGroups = kThreads / kVCols, kVRows = kVGroups * kK; /* a block: 32 lines x 64 */
 
 static size_t vert_shared(int64_t r) { return sizeof(double) * (size_t)(r + 1) + sizeof(int) * (size_t)(kVRows + 2 * r); }
@@ -516,22 +459,15 @@ static tp_status run_pass(tp_context *ctx, const T *src, O *dst, shape3 v, const
 {
     cudaStream_t s = tp_cuda_stream(ctx);
     const int64_t r = p.r;
-    const size_t col_shared = sizeof(double) * (size_t)(r + 1 + (kColTile + 2 * r) * 32);
     const size_t line_shared = sizeof(double) * (size_t)(r + 1 + kLineSeg + 2 * r);
-    if (v.inner >= kVCols && vert_shared(r) <= kMaxShared && v.len < INT32_MAX) {
+    /* inner strides 8..31 leave lanes of vert idle, as any 32-line tile would; below 8 the line kernel */
+    if (v.inner >= 8 && vert_shared(r) <= kMaxShared && v.len < INT32_MAX) {
         tp_status st = allow_shared(ctx, gauss_vert<T, O>, vert_shared(r));
         if (st)
             return st;
         int64_t ntask = v.outer * ((v.len + kVRows - 1) / kVRows) * ((v.inner + kVCols - 1) / kVCols);
         gauss_vert<T, O><<<task_blocks(ntask), kThreads, vert_shared(r), s>>>(src, dst, v.outer, v.len, v.inner, (int)r,
                                                                            p.inline_w, p.dev_w, cv, mode, cval);
-    } else if (v.inner >= 8 && col_shared <= kMaxShared) {
-        tp_status st = allow_shared(ctx, gauss_column<T, O>, col_shared);
-        if (st)
-            return st;
-        int64_t ntask = v.outer * ((v.len + kColTile - 1) / kColTile) * ((v.inner + 31) / 32);
-        gauss_column<T, O><<<task_blocks(ntask), kThreads, col_shared, s>>>(src, dst, v.outer, v.len, v.inner, r,
-                                                                            p.inline_w, p.dev_w, cv, mode, cval);
     } else if (line_shared <= kMaxShared) {
         tp_status st = allow_shared(ctx, gauss_line<T, O>, line_shared);
         if (st)

@@ -404,8 +404,8 @@ static int test_gaussian_cases(void)
 }
 
 /* The kernels' own edge cases: every mode with radii longer than the axis, per-axis sigma (one axis
- * skipped, none filtered), the uploaded-weights path (radius >= 128), the column kernel's limit and the
- * line and direct kernels beyond it, channels first and last, preserve_range with every dtype. */
+ * skipped, none filtered), the uploaded-weights path (radius >= 128), the vert kernel with radii far longer
+ * than its axis, the line and direct kernels, channels first and last, preserve_range with every dtype. */
 static int test_gaussian_edges(void)
 {
     if (!tp_test_have_cuda())
@@ -438,8 +438,8 @@ static int test_gaussian_edges(void)
         tp_image_free(&f32);
         tp_image_free(&u8);
     }
-    /* radii: 127/128 around the inline limit; ~370 at the column kernel's shared-memory limit; 3D axis 0 with a
-     * radius the column kernel cannot hold (line kernel, strided); a radius beyond every tile (direct) */
+    /* radii: 127/128 around the inline limit; ~370 and 12000 along axis 0 (vert, its row map far past the
+     * axis); along the last axis a radius beyond the line kernel's tile (direct) */
     {
         dims d3 = {3, {40, 9, 20}};
         tp_image im = new_dims(TP_FLOAT64, &d3);
