@@ -49,7 +49,7 @@ struct Reg {
     long long *goff;         /* [ng + 1]: the group's first point */
     long long *goff2;        /* [ng + 1]: the same after an odd number of reduction levels */
     int2 *lohi;              /* [dz hy]: the convex image's x range per line (lo > hi: empty) */
-    unsigned long long *acc; /* [4]: points, count or farthest squared distance, planes, vertices */
+    unsigned long long *acc; /* [5]: points, count or farthest squared distance, planes, vertices, faces */
 };
 
 /* The filter scratch of a dz x hy box: laid out from `base`, or only sized when base is null. */
@@ -63,7 +63,7 @@ __host__ __device__ inline long long reg_layout(long long dz, long long hy, char
         return p;
     };
     char *cells = take(ng * nrow * 8), *chain = take(2 * nrow * ng * 8), *nchain = take(ng * 8),
-         *goff = take((ng + 1) * 8), *goff2 = take((ng + 1) * 8), *lohi = take(dz * hy * 8), *acc = take(4 * 8);
+         *goff = take((ng + 1) * 8), *goff2 = take((ng + 1) * 8), *lohi = take(dz * hy * 8), *acc = take(5 * 8);
     if (g) {
         g->ng = ng;
         g->nrow = nrow;
@@ -168,7 +168,7 @@ __device__ void s_init(const Reg &g, long long t, long long nt)
 {
     for (long long i = t; i < g.ng * g.nrow; i += nt)
         g.cells[i] = make_int2(INT_MAX, INT_MIN);
-    if (t < 4)
+    if (t < 5)
         g.acc[t] = 0;
 }
 
@@ -325,25 +325,26 @@ __device__ H3 hull_of(const P2 &q, long long (*pts)[3], long long s, long long n
 }
 
 /* ---- the reduction: a vertex of the region's hull is a vertex of the hull of any subset containing it,
- * so chunks of consecutive groups are hulled in parallel (one warp's lane 0 each: different hulls in one
- * warp would serialise) and only their vertices go on, chunks twice as large at each level. A chunk that is
- * flat or whose hull fails keeps every point. Level L reads pts_at(L)/off_at(L) and writes level L + 1. */
+ * so chunks of consecutive groups are hulled in parallel (a warp each) and only their vertices go on, chunks
+ * twice as large at each level. A chunk that is flat or whose hull fails keeps every point. Level L reads
+ * pts_at(L)/off_at(L) and writes level L + 1. Threads t of nt are whole warps. */
 __device__ void s_chunks(const Reg &g, const P2 &q, int level, long long gc, long long t, long long nt)
 {
     long long(*pts)[3] = pts_at(q, level);
     const long long *off = off_at(g, level), nch = (g.ng + gc - 1) / gc;
-    if (t & 31)
-        return;
-    for (long long k = t >> 5; k < nch; k += (nt + 31) >> 5) {
+    const int lane = (int)(t & 31);
+    for (long long k = t >> 5; k < nch; k += nt >> 5) {
         const long long s = off[k * gc], e = off[(k + 1) * gc < g.ng ? (k + 1) * gc : g.ng], n = e - s;
         H3 H = hull_of(q, pts, s, n, q.factor * s + 64 * k, q.factor * n + 64);
         const int res = n >= 4 ? quickhull(H) : (int)QH_FLAT;
-        for (long long i = s; i < e; i++)
+        for (long long i = s + lane; i < e; i += 32)
             q.keep[i] = res != QH_OK;
+        __syncwarp();
         if (res == QH_OK)
-            for (int i = 0; i < H.nf; i++)
+            for (int i = lane; i < H.nf; i += 32)
                 for (int v = 0; H.F[i].alive && v < 3; v++)
                     q.keep[s + H.F[i].v[v]] = 1;
+        __syncwarp();
     }
 }
 
@@ -392,7 +393,7 @@ __host__ __device__ inline int levels_of(long long np, long long ng, int mode, l
     return n;
 }
 
-/* One thread. Returns the parallel work that follows (planes to clip by, vertices to pair) or -1 when the
+/* One warp (every lane the same). Returns the parallel work that follows (planes to clip by, vertices to pair) or -1 when the
  * region is finished or failed in this mode. */
 __device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, int level, int mode, bool feret,
                             unsigned char *done)
@@ -422,10 +423,10 @@ __device__ long long s_hull(const rp_dev &R, const Reg &g, const P2 &q, int leve
         return -1;
     }
     g.acc[1] = 0;
-    if (mode == M_FACES) {
-        const long long n = hull_planes(H, q.planes);
-        g.acc[2] = (unsigned long long)n;
-        return n;
+    if (mode == M_FACES) { /* the planes come from the faces in parallel (s_planes) */
+        g.acc[2] = 0;
+        g.acc[4] = (unsigned long long)H.nf;
+        return H.nf;
     }
     /* the hull's vertices, for the farthest pair */
     long long nv = 0;
@@ -449,7 +450,55 @@ __device__ __forceinline__ unsigned long long warp_max_u64(unsigned long long v)
     return v;
 }
 
-/* The convex image's x range on every (z, y) line of the box; the voxel count summed into acc[1]. */
+/* The planes to clip by, from the hull's acc[4] faces (threads t of nt, nt a multiple of 32, whole warps):
+ * one per alive face, except a face with a coplanar neighbour of lower index (the neighbour's third vertex
+ * on its plane). A coplanar patch keeps at least its lowest face; a duplicate plane would cost time, never
+ * change a count, so no sort is needed. Appended to q.planes, their number in acc[2]. */
+__device__ void s_planes(const Reg &g, const P2 &q, int level, long long t, long long nt)
+{
+    long long(*pts)[3] = pts_at(q, level);
+    const long long nf = (long long)g.acc[4];
+    const int lane = (int)(t & 31);
+    for (long long i = t; i - lane < nf; i += nt) {
+        bool keep = false;
+        Plane pl;
+        if (i < nf) {
+            const Face &f = q.F[i];
+            keep = f.alive;
+            for (int e = 0; keep && e < 3; e++) {
+                const int h = f.nb[e];
+                if (h < 0 || h >= i)
+                    continue;
+                const Face &fh = q.F[h];
+                int third = fh.v[0];
+                for (int k = 0; k < 3; k++)
+                    if (fh.v[k] != f.v[e] && fh.v[k] != f.v[(e + 1) % 3])
+                        third = fh.v[k];
+                keep = dist3(&f, pts[third]) != 0;
+            }
+            if (keep) {
+                pl.n[0] = f.n[0];
+                pl.n[1] = f.n[1];
+                pl.n[2] = f.n[2];
+                pl.d = f.d;
+                pl.r = f.n[2] ? 1.0 / (2.0 * (double)f.n[2]) : 0.0;
+            }
+        }
+        const unsigned m = __ballot_sync(0xffffffffu, keep);
+        unsigned long long base = 0;
+        if (lane == 0 && m)
+            base = atomicAdd(g.acc + 2, (unsigned long long)__popc(m));
+        base = __shfl_sync(0xffffffffu, base, 0);
+        if (keep)
+            q.planes[base + __popc(m & ((1u << lane) - 1))] = pl;
+    }
+}
+
+/* The convex image's x range on every (z, y) line of the box; the voxel count summed into acc[1].
+ * A plane n . (2z, 2y, 2x) <= d bounds x by K / (2 nx), K = d - 2 nz z - 2 ny y. K fits int64 (below 2^61:
+ * normals are cross products of doubled coordinates below 2^19, d their dot products); a float64 estimate
+ * K * r is within 2^-30 of the bound wherever the bound falls inside the line, so one integer product each
+ * way makes it the exact floor (ceil): no division. */
 __device__ void s_count(const Reg &g, const P2 &q, long long nplanes, long long t, long long nt)
 {
     const Plane *P = q.planes;
@@ -458,14 +507,34 @@ __device__ void s_count(const Reg &g, const P2 &q, long long nplanes, long long 
         const long long z = line / g.hy, y = line % g.hy;
         long long lo = 0, hi = g.wx - 1;
         for (long long k = 0; k < nplanes && lo <= hi; k++) {
-            /* n . (2z, 2y, 2x) <= d  <=>  2 nx x <= d - 2 nz z - 2 ny y */
-            const i128 K = (i128)P[k].d - 2 * ((i128)P[k].n[0] * z + (i128)P[k].n[1] * y);
-            const long long nx = P[k].n[2];
-            if (nx > 0) {
-                const long long b = floor_div(K, 2 * (i128)nx);
+            const Plane p = P[k];
+            const long long K = p.d - 2 * (p.n[0] * z + p.n[1] * y), n2 = 2 * p.n[2];
+            const double e = (double)K * p.r;
+            if (n2 > 0) { /* x <= floor(K / n2) */
+                if (e >= (double)(hi + 1))
+                    continue;
+                if (e < (double)(lo - 1)) {
+                    hi = lo - 1;
+                    continue;
+                }
+                long long b = (long long)floor(e);
+                if (n2 * (b + 1) <= K)
+                    b++;
+                else if (n2 * b > K)
+                    b--;
                 hi = b < hi ? b : hi;
-            } else if (nx < 0) {
-                const long long b = ceil_div(-K, -2 * (i128)nx);
+            } else if (n2 < 0) { /* x >= ceil(K / n2) */
+                if (e <= (double)(lo - 1))
+                    continue;
+                if (e > (double)(hi + 1)) {
+                    hi = lo - 1;
+                    continue;
+                }
+                long long b = (long long)ceil(e);
+                if (n2 * (b - 1) <= K)
+                    b--;
+                else if (n2 * b > K)
+                    b++;
                 lo = b > lo ? b : lo;
             } else if (K < 0) {
                 hi = lo - 1;
@@ -523,6 +592,7 @@ struct Batch {
     const long long *off2; /* hull scratch of each, from base2 */
     char *base2;
     long long *npts; /* per region: survivors of the filter (-1: not in this mode) and groups */
+    long long *work; /* per region: the hull's parallel work (faces, vertices), -1 for none */
 };
 
 __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsigned char *done, int mode)
@@ -546,15 +616,22 @@ __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsi
     }
 }
 
-__global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned char *done, int mode, int redo,
-                                                 int factor, bool feret, long long reduce_min)
+/* Whether this attempt hulls region i of the batch (the filter found points, the region is not finished,
+ * and it failed the way this attempt retries, if it is a retry). */
+__device__ __forceinline__ bool goes(const rp_dev &R, const Batch &B, const unsigned char *done, int redo, int64_t i)
 {
-    const int64_t r = B.ids[blockIdx.x];
-    const long long np = B.npts[2 * blockIdx.x];
-    if (np < 0 || done[r] || R.fail[r] != redo)
+    const int64_t r = B.ids[i];
+    return B.npts[2 * i] >= 0 && !done[r] && R.fail[r] == redo;
+}
+
+/* The survivors as hull points, reduced chunk by chunk when there are many: a block a region. */
+__global__ void __launch_bounds__(kBlock) k_prep(rp_dev R, Batch B, const unsigned char *done, int mode, int redo,
+                                                 int factor, long long reduce_min)
+{
+    if (!goes(R, B, done, redo, blockIdx.x))
         return;
-    __shared__ long long work;
-    const Reg g = reg_of(R, r, B.base1 + B.off1[blockIdx.x]);
+    const long long np = B.npts[2 * blockIdx.x];
+    const Reg g = reg_of(R, B.ids[blockIdx.x], B.base1 + B.off1[blockIdx.x]);
     P2 q;
     p2_layout(np, g.ng, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
     s_points(g, q, threadIdx.x, blockDim.x);
@@ -571,15 +648,42 @@ __global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned cha
         s_move(g, q, L, threadIdx.x, blockDim.x);
         __syncthreads();
     }
-    if (threadIdx.x == 0)
-        work = s_hull(R, g, q, nlev, mode, feret, done);
-    __syncthreads();
-    if (work < 0)
+}
+
+/* The quickhull: a serial walk, latency-bound, with scans over the warp, so a region gets one warp (a
+ * 256-thread block at 128 registers let two regions an SM run side by side; warps let about 25). */
+__global__ void __launch_bounds__(32) k_qh(rp_dev R, Batch B, unsigned char *done, int mode, int redo, int factor,
+                                           bool feret, long long reduce_min)
+{
+    long long work = -1;
+    if (goes(R, B, done, redo, blockIdx.x)) {
+        const long long np = B.npts[2 * blockIdx.x];
+        const Reg g = reg_of(R, B.ids[blockIdx.x], B.base1 + B.off1[blockIdx.x]);
+        P2 q;
+        p2_layout(np, g.ng, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
+        work = s_hull(R, g, q, levels_of(np, g.ng, mode, reduce_min), mode, feret, done);
+    }
+    B.work[blockIdx.x] = work;
+}
+
+/* Planes and the count, or the farthest pair, and the region's values: a block a region. */
+__global__ void __launch_bounds__(kBlock) k_work(rp_dev R, Batch B, unsigned char *done, int mode, int factor,
+                                                 bool feret, long long reduce_min)
+{
+    if (B.work[blockIdx.x] < 0)
         return;
-    if (mode == M_FACES)
-        s_count(g, q, work, threadIdx.x, blockDim.x);
-    else
-        s_pairs(g, q, nlev, work, threadIdx.x, blockDim.x);
+    const long long np = B.npts[2 * blockIdx.x];
+    const Reg g = reg_of(R, B.ids[blockIdx.x], B.base1 + B.off1[blockIdx.x]);
+    P2 q;
+    p2_layout(np, g.ng, factor, mode, B.base2 + B.off2[blockIdx.x], &q);
+    const int nlev = levels_of(np, g.ng, mode, reduce_min);
+    if (mode == M_FACES) {
+        s_planes(g, q, nlev, threadIdx.x, blockDim.x);
+        __syncthreads();
+        s_count(g, q, (long long)*(volatile unsigned long long *)(g.acc + 2), threadIdx.x, blockDim.x);
+    } else {
+        s_pairs(g, q, nlev, B.work[blockIdx.x], threadIdx.x, blockDim.x);
+    }
     __syncthreads();
     if (threadIdx.x == 0)
         s_finish(R, g, mode, feret, done);
@@ -587,8 +691,8 @@ __global__ void __launch_bounds__(kBlock) k_hull(rp_dev R, Batch B, unsigned cha
 
 /* ---- giant regions: the same steps, each over the whole grid ---- */
 
-enum Step { G_INIT, G_FILL, G_CHAIN, G_OFFSETS, G_POINTS, G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE, G_HULL, G_WORK,
-            G_FINISH };
+enum Step { G_INIT, G_FILL, G_CHAIN, G_OFFSETS, G_POINTS, G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE, G_HULL, G_PLANES,
+            G_WORK, G_FINISH };
 
 /* np: the filter's survivors (the hull scratch's size); level: the reduction level the step works on. */
 __global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *base1, char *base2, long long np, int level,
@@ -632,9 +736,11 @@ __global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *bas
     case G_POINTS:
         s_points(g, q, t, nt);
         break;
-    case G_HULL:
-        if (t == 0)
-            *out = s_hull(R, g, q, level, mode, feret, done);
+    case G_HULL: /* one warp */
+        *out = s_hull(R, g, q, level, mode, feret, done);
+        break;
+    case G_PLANES:
+        s_planes(g, q, level, t, nt);
         break;
     case G_WORK:
         if (mode == M_FACES)
@@ -691,15 +797,15 @@ struct Hull3 {
         rp_arena A;
         A.ctx = C.ctx;
         int64_t *dids;
-        long long *doff1, *doff2, *dnp;
+        long long *doff1, *doff2, *dnp, *dwork;
         char *base1;
         tp_status st;
         if ((st = A.get(&dids, nb)) || (st = A.get(&doff1, nb)) || (st = A.get(&doff2, nb)) ||
-            (st = A.get(&dnp, 2 * nb)) || (st = A.get(&base1, total1)))
+            (st = A.get(&dnp, 2 * nb)) || (st = A.get(&dwork, nb)) || (st = A.get(&base1, total1)))
             return st;
         TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(dids, ids.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
         TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff1, off1.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
-        Batch B{dids, doff1, base1, doff2, nullptr, dnp};
+        Batch B{dids, doff1, base1, doff2, nullptr, dnp, dwork};
         std::vector<long long> np(2 * (size_t)nb), off2((size_t)nb);
         for (int mode = M_CENTRES; mode <= (feret ? M_MIDPOINTS : M_FACES); mode++) {
             k_filter<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode);
@@ -720,7 +826,11 @@ struct Hull3 {
                 if ((st = A2.get(&B.base2, total2)))
                     return st;
                 TP_CUDA_CHECK(C.ctx, cudaMemcpyAsync(doff2, off2.data(), 8 * nb, cudaMemcpyHostToDevice, C.s));
-                k_hull<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, redo, factor, feret, reduce_min);
+                k_prep<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, redo, factor, reduce_min);
+                TP_CUDA_LAUNCHED(C.ctx);
+                k_qh<<<(unsigned)nb, 32, 0, C.s>>>(C.R, B, done, mode, redo, factor, feret, reduce_min);
+                TP_CUDA_LAUNCHED(C.ctx);
+                k_work<<<(unsigned)nb, kBlock, 0, C.s>>>(C.R, B, done, mode, factor, feret, reduce_min);
                 TP_CUDA_LAUNCHED(C.ctx);
                 if ((st = fetch_fail()))
                     return st;
@@ -782,7 +892,8 @@ struct Hull3 {
                     (st = rp_fetch(C, &work, dout, 1)))
                     return st;
                 if (work >= 0) {
-                    if ((st = step(r, base1, base2, np, nlev, G_WORK, mode, factor, dout)) ||
+                    if ((mode == M_FACES && (st = step(r, base1, base2, np, nlev, G_PLANES, mode, factor, dout))) ||
+                        (st = step(r, base1, base2, np, nlev, G_WORK, mode, factor, dout)) ||
                         (st = step(r, base1, base2, np, nlev, G_FINISH, mode, factor, dout)))
                         return st;
                     break;

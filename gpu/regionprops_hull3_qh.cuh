@@ -1,7 +1,12 @@
-/* regionprops_table on the device: the exact 3D quickhull of cpu_ref/regionprops_hull.c, for one thread.
+/* regionprops_table on the device: the exact 3D quickhull of cpu_ref/regionprops_hull.c, for one warp.
  * Points are doubled integer coordinates; every predicate is exact (64-bit products of coordinates below
  * 2^20, 128-bit where sums of them need it). Used by regionprops_hull3.cu, which feeds it candidates already
- * thinned slice by slice and counts the convex image in parallel. */
+ * thinned slice by slice and counts the convex image in parallel.
+ *
+ * Every lane of the warp runs the same serial algorithm on the same values (its loads are broadcasts, its
+ * stores write the same value to the same place), and the lanes split only the scans: a point tested
+ * against many faces (lane k holds face k's plane in registers), the initial simplex's extreme points. So
+ * every branch is warp-uniform and the result is the serial algorithm's, face for face. */
 #ifndef TP_REGIONPROPS_HULL3_QH_CUH
 #define TP_REGIONPROPS_HULL3_QH_CUH
 #include "gpu/regionprops_cuda.cuh"
@@ -17,8 +22,11 @@ struct Face {
     bool alive;
 };
 
+/* A facet's plane for the count: n . p <= d inside; r = 1 / (2 n[2]) (0 when n[2] is 0) estimates the
+ * bound along x, which the count then makes exact with integer products. */
 struct Plane {
     long long n[3], d;
+    double r;
 };
 
 enum { QH_OK = 0, QH_FLAT, QH_NOMEM, QH_INTERNAL };
@@ -47,11 +55,10 @@ __device__ void set_plane(Face *f, long long (*P)[3])
     f->d = f->n[0] * a[0] + f->n[1] * a[1] + f->n[2] * a[2];
 }
 
-__device__ int new_face(H3 &H, int a, int b, int c)
+/* Face i as the triangle (a, b, c), without neighbours or points. */
+__device__ void init_face(H3 &H, int i, int a, int b, int c)
 {
-    if (H.nf >= H.cap_f)
-        return -1;
-    Face *f = H.F + H.nf;
+    Face *f = H.F + i;
     f->v[0] = a;
     f->v[1] = b;
     f->v[2] = c;
@@ -61,6 +68,13 @@ __device__ int new_face(H3 &H, int a, int b, int c)
     f->mark = 0;
     f->alive = true;
     set_plane(f, H.p);
+}
+
+__device__ int new_face(H3 &H, int a, int b, int c)
+{
+    if (H.nf >= H.cap_f)
+        return -1;
+    init_face(H, H.nf, a, b, c);
     return H.nf++;
 }
 
@@ -75,15 +89,47 @@ __device__ void add_outside(H3 &H, int fi, int q, long long dist)
     }
 }
 
+__device__ __forceinline__ int lane_id() { return (int)(threadIdx.x & 31); }
+
+/* Up to 32 faces' planes, lane k holding faces[k]'s, for testing many points against the same faces. */
+struct LanePlane {
+    long long n0, n1, n2, d;
+    int face; /* -1: no face on this lane */
+};
+
+__device__ LanePlane lane_plane(const H3 &H, const int *faces, int n)
+{
+    LanePlane L = {0, 0, 0, 0, -1};
+    if (lane_id() < n) {
+        L.face = faces[lane_id()];
+        const Face *f = H.F + L.face;
+        L.n0 = f->n[0];
+        L.n1 = f->n[1];
+        L.n2 = f->n[2];
+        L.d = f->d;
+    }
+    return L;
+}
+
+/* Point q to the first face (in list order) it is outside of, if any: every lane gets the same answer. */
+__device__ bool assign_lanes(H3 &H, const LanePlane &L, int q)
+{
+    const long long *p = H.p[q];
+    const long long d = L.face >= 0 ? L.n0 * p[0] + L.n1 * p[1] + L.n2 * p[2] - L.d : 0;
+    const unsigned m = __ballot_sync(0xffffffffu, d > 0);
+    if (!m)
+        return false;
+    const int w = __ffs(m) - 1;
+    add_outside(H, __shfl_sync(0xffffffffu, L.face, w), q, __shfl_sync(0xffffffffu, d, w));
+    return true;
+}
+
+/* The same for any number of faces, 32 at a time. */
 __device__ bool assign_point(H3 &H, const int *faces, int n, int q)
 {
-    for (int i = 0; i < n; i++) {
-        long long d = dist3(H.F + faces[i], H.p[q]);
-        if (d > 0) {
-            add_outside(H, faces[i], q, d);
+    for (int base = 0; base < n; base += 32)
+        if (assign_lanes(H, lane_plane(H, faces + base, n - base), q))
             return true;
-        }
-    }
     return false;
 }
 
@@ -95,23 +141,60 @@ __device__ int cmp_pt3(const long long *a, const long long *b)
     return 0;
 }
 
+/* The warp's best candidate: key k (three 64-bit words) of index idx, -1 for none; better(a, b) > 0 when a
+ * is better, 0 when tied (the lower index wins, as the serial scan's first occurrence). Every lane gets it. */
+template <class Better> __device__ int warp_best(long long k[3], int idx, Better better)
+{
+    for (int o = 16; o; o >>= 1) {
+        const long long ok[3] = {__shfl_xor_sync(0xffffffffu, k[0], o), __shfl_xor_sync(0xffffffffu, k[1], o),
+                                 __shfl_xor_sync(0xffffffffu, k[2], o)};
+        const int oi = __shfl_xor_sync(0xffffffffu, idx, o);
+        bool take = false;
+        if (oi >= 0 && idx < 0) {
+            take = true;
+        } else if (oi >= 0) {
+            const int c = better(ok, k);
+            take = c > 0 || (c == 0 && oi < idx);
+        }
+        if (take) {
+            k[0] = ok[0];
+            k[1] = ok[1];
+            k[2] = ok[2];
+            idx = oi;
+        }
+    }
+    return idx;
+}
+
+/* The serial scans' choices (first lowest point, first highest, first farthest from their line, first
+ * farthest from that plane), the points split over the lanes. */
 __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
 {
     if (n < 4)
         return QH_FLAT;
-    int i0 = 0, i1 = 0;
-    for (int i = 1; i < n; i++) {
-        if (cmp_pt3(P[i], P[i0]) < 0)
+    const int lane = lane_id();
+    long long k[3];
+    auto lower = [](const long long *a, const long long *b) { return cmp_pt3(b, a); };
+    auto higher = [](const long long *a, const long long *b) { return cmp_pt3(a, b); };
+    int i0 = -1, i1 = -1;
+    for (int i = lane; i < n; i += 32)
+        if (i0 < 0 || cmp_pt3(P[i], P[i0]) < 0)
             i0 = i;
-        if (cmp_pt3(P[i], P[i1]) > 0)
+    for (int i = lane; i < n; i += 32)
+        if (i1 < 0 || cmp_pt3(P[i], P[i1]) > 0)
             i1 = i;
-    }
+    for (int c = 0; c < 3; c++)
+        k[c] = i0 >= 0 ? P[i0][c] : 0;
+    i0 = warp_best(k, i0, lower);
+    for (int c = 0; c < 3; c++)
+        k[c] = i1 >= 0 ? P[i1][c] : 0;
+    i1 = warp_best(k, i1, higher);
     if (i0 == i1 || cmp_pt3(P[i0], P[i1]) == 0)
         return QH_FLAT;
     long long u[3] = {P[i1][0] - P[i0][0], P[i1][1] - P[i0][1], P[i1][2] - P[i0][2]};
     int i2 = -1;
     i128 best = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = lane; i < n; i += 32) {
         long long w[3] = {P[i][0] - P[i0][0], P[i][1] - P[i0][1], P[i][2] - P[i0][2]};
         i128 c0 = (i128)u[1] * w[2] - (i128)u[2] * w[1], c1 = (i128)u[2] * w[0] - (i128)u[0] * w[2],
              c2 = (i128)u[0] * w[1] - (i128)u[1] * w[0];
@@ -121,6 +204,17 @@ __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
             i2 = i;
         }
     }
+    /* best >= 0: compared as (high word, low word unsigned) */
+    k[0] = (long long)(best >> 64);
+    k[1] = (long long)(unsigned long long)best;
+    k[2] = 0;
+    i2 = warp_best(k, i2, [](const long long *a, const long long *b) {
+        if (a[0] != b[0])
+            return a[0] > b[0] ? 1 : -1;
+        if (a[1] != b[1])
+            return (unsigned long long)a[1] > (unsigned long long)b[1] ? 1 : -1;
+        return 0;
+    });
     if (i2 < 0)
         return QH_FLAT;
     Face tmp;
@@ -130,7 +224,7 @@ __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
     set_plane(&tmp, P);
     int i3 = -1;
     long long bd = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = lane; i < n; i += 32) {
         long long d = dist3(&tmp, P[i]);
         d = d < 0 ? -d : d;
         if (d > bd) {
@@ -138,6 +232,9 @@ __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
             i3 = i;
         }
     }
+    k[0] = bd;
+    k[1] = k[2] = 0;
+    i3 = warp_best(k, i3, [](const long long *a, const long long *b) { return a[0] > b[0] ? 1 : a[0] < b[0] ? -1 : 0; });
     if (i3 < 0)
         return QH_FLAT;
     if (dist3(&tmp, P[i3]) > 0) {
@@ -170,70 +267,126 @@ __device__ bool push(int *list, int cap, int *n, int v)
     return true;
 }
 
+/* The lanes before this one in mask m. */
+__device__ __forceinline__ int rank_in(unsigned m) { return __popc(m & ((1u << lane_id()) - 1)); }
+
+/* Adds face fi's farthest point p: the faces it sees (a breadth-first search from fi, a round per level, the
+ * lanes testing a level's neighbours together), the new faces on the horizon (a lane each), their links,
+ * and the seen faces' points handed to the new faces. Lists grow in lane order, so every lane keeps the
+ * same lists. */
 __device__ int add_point(H3 &H, int fi, int *nstack)
 {
-    int p = H.F[fi].far, nvis = 0, nhor = 0;
-    unsigned seen = ++H.mark, hidden = ++H.mark;
+    const int lane = lane_id(), p = H.F[fi].far;
+    const long long p0 = H.p[p][0], p1 = H.p[p][1], p2 = H.p[p][2];
+    const unsigned seen = ++H.mark, hidden = ++H.mark;
+    int nvis = 0, nhor = 0;
     H.F[fi].mark = seen;
     if (!push(H.vis, H.cap_list, &nvis, fi))
         return QH_NOMEM;
-    for (int k = 0; k < nvis; k++) {
-        int g = H.vis[k];
-        for (int e = 0; e < 3; e++) {
-            int h = H.F[g].nb[e];
-            Face *fh = H.F + h;
-            if (fh->mark == seen || fh->mark == hidden)
-                continue;
-            if (dist3(fh, H.p[p]) > 0) {
-                fh->mark = seen;
-                if (!push(H.vis, H.cap_list, &nvis, h))
-                    return QH_NOMEM;
-            } else {
-                fh->mark = hidden;
+    __syncwarp();
+    for (int lo = 0, hi = 1; lo < hi; lo = hi, hi = nvis) { /* the level vis[lo, hi) */
+        for (int base = 3 * lo; base < 3 * hi; base += 32) {
+            const int j = base + lane;
+            int h = -1;
+            bool visible = false;
+            if (j < 3 * hi) {
+                h = H.F[H.vis[j / 3]].nb[j % 3];
+                const Face *fh = H.F + h;
+                if (fh->mark == seen || fh->mark == hidden)
+                    h = -1;
+                else
+                    visible = fh->n[0] * p0 + fh->n[1] * p1 + fh->n[2] * p2 - fh->d > 0;
             }
+            /* a face reached over two edges at once: its lowest lane decides (every lane joins the match) */
+            const unsigned same = __match_any_sync(0xffffffffu, h);
+            const bool lead = h >= 0 && __ffs(same) - 1 == lane;
+            const unsigned add = __ballot_sync(0xffffffffu, lead && visible);
+            if (nvis + __popc(add) > H.cap_list)
+                return QH_NOMEM;
+            if (lead)
+                H.F[h].mark = visible ? seen : hidden;
+            if (lead && visible)
+                H.vis[nvis + rank_in(add)] = h;
+            nvis += __popc(add);
+            __syncwarp();
         }
     }
-    for (int k = 0; k < nvis; k++) {
-        int g = H.vis[k];
-        for (int e = 0; e < 3; e++) {
-            int h = H.F[g].nb[e];
+    bool bad = false;
+    for (int base = 0; base < 3 * nvis; base += 32) { /* horizon edges: a seen face's edge to an unseen one */
+        const int j = base + lane;
+        int g = -1, e = 0, h = -1;
+        if (j < 3 * nvis) {
+            g = H.vis[j / 3];
+            e = j % 3;
+            h = H.F[g].nb[e];
             if (H.F[h].mark == seen)
-                continue;
-            int a = H.F[g].v[e], b = H.F[g].v[(e + 1) % 3];
-            int nf = new_face(H, a, b, p);
-            if (nf < 0 || !push(H.hor, H.cap_list, &nhor, nf))
-                return QH_NOMEM;
+                h = -1;
+        }
+        const unsigned edge = __ballot_sync(0xffffffffu, h >= 0);
+        if (H.nf + __popc(edge) > H.cap_f || nhor + __popc(edge) > H.cap_list)
+            return QH_NOMEM;
+        int a = -1;
+        if (h >= 0) {
+            const int nf = H.nf + rank_in(edge), b = H.F[g].v[(e + 1) % 3];
+            a = H.F[g].v[e];
+            init_face(H, nf, a, b, p);
             H.F[nf].nb[0] = h;
-            for (int j = 0; j < 3; j++)
-                if (H.F[h].nb[j] == g)
-                    H.F[h].nb[j] = nf;
-            if (H.mstamp[a] == seen)
-                return QH_INTERNAL;
-            H.mstamp[a] = seen;
+            for (int k = 0; k < 3; k++) /* h's edges to other seen faces are other lanes' slots */
+                if (H.F[h].nb[k] == g)
+                    H.F[h].nb[k] = nf;
+            H.hor[nhor + rank_in(edge)] = nf;
+            bad |= H.mstamp[a] == seen; /* each horizon vertex starts one edge */
             H.ms[a] = nf;
             H.me[b] = nf;
         }
+        const unsigned same = __match_any_sync(0xffffffffu, a); /* every lane joins */
+        bad |= a >= 0 && __popc(same) > 1;
+        if (h >= 0)
+            H.mstamp[a] = seen;
+        H.nf += __popc(edge);
+        nhor += __popc(edge);
+        __syncwarp();
     }
-    for (int k = 0; k < nhor; k++) {
+    for (int k = lane; k < nhor; k += 32) {
         Face *f = &H.F[H.hor[k]];
-        if (H.mstamp[f->v[1]] != seen || H.mstamp[f->v[0]] != seen)
-            return QH_INTERNAL;
+        if (H.mstamp[f->v[1]] != seen || H.mstamp[f->v[0]] != seen) {
+            bad = true;
+            continue;
+        }
         f->nb[1] = H.ms[f->v[1]];
         f->nb[2] = H.me[f->v[0]];
     }
+    if (__any_sync(0xffffffffu, bad))
+        return QH_INTERNAL;
+    __syncwarp();
+    /* the seen faces' points to the new faces: with at most 32 of them, their planes stay in registers */
+    const LanePlane L = lane_plane(H, H.hor, nhor <= 32 ? nhor : 0);
     for (int k = 0; k < nvis; k++) {
         Face *g = &H.F[H.vis[k]];
         g->alive = false;
         for (int q = g->outside, nq; q >= 0; q = nq) {
             nq = H.next[q];
-            if (q != p)
-                assign_point(H, H.hor, nhor, q);
+            if (q != p) {
+                if (nhor <= 32)
+                    assign_lanes(H, L, q);
+                else
+                    assign_point(H, H.hor, nhor, q);
+            }
         }
         g->outside = -1;
     }
-    for (int k = 0; k < nhor; k++)
-        if (H.F[H.hor[k]].outside >= 0 && !push(H.stack, H.cap_list, nstack, H.hor[k]))
+    __syncwarp();
+    for (int base = 0; base < nhor; base += 32) { /* new faces with points, in horizon order */
+        const int k = base + lane;
+        const bool has = k < nhor && H.F[H.hor[k]].outside >= 0;
+        const unsigned m = __ballot_sync(0xffffffffu, has);
+        if (*nstack + __popc(m) > H.cap_list)
             return QH_NOMEM;
+        if (has)
+            H.stack[*nstack + rank_in(m)] = H.hor[k];
+        *nstack += __popc(m);
+    }
+    __syncwarp();
     return QH_OK;
 }
 
@@ -244,8 +397,9 @@ __device__ int quickhull(H3 &H)
     int res = initial_simplex(H.p, H.np, s);
     if (res)
         return res;
-    for (int i = 0; i < H.np; i++)
+    for (int i = lane_id(); i < H.np; i += 32)
         H.mstamp[i] = 0;
+    __syncwarp();
     H.mark = 0;
     int f[4] = {new_face(H, s[0], s[1], s[2]), new_face(H, s[1], s[0], s[3]), new_face(H, s[2], s[1], s[3]),
                 new_face(H, s[0], s[2], s[3])};
@@ -260,9 +414,10 @@ __device__ int quickhull(H3 &H)
             if (s[k] != F->v[0] && s[k] != F->v[1] && s[k] != F->v[2] && dist3(F, H.p[s[k]]) >= 0)
                 return QH_INTERNAL;
     }
+    const LanePlane L = lane_plane(H, f, 4);
     for (int q = 0; q < H.np; q++)
         if (q != s[0] && q != s[1] && q != s[2] && q != s[3])
-            assign_point(H, f, 4, q);
+            assign_lanes(H, L, q);
     int nstack = 0;
     for (int i = 0; i < 4; i++)
         if (H.F[f[i]].outside >= 0 && !push(H.stack, H.cap_list, &nstack, f[i]))
@@ -276,78 +431,6 @@ __device__ int quickhull(H3 &H)
             return res;
     }
     return QH_OK;
-}
-
-__device__ long long gcd64(long long a, long long b)
-{
-    a = a < 0 ? -a : a;
-    b = b < 0 ? -b : b;
-    while (b) {
-        long long t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-__device__ bool plane_less(const Plane &p, const Plane &q)
-{
-    for (int k = 0; k < 3; k++)
-        if (p.n[k] != q.n[k])
-            return p.n[k] < q.n[k];
-    return p.d < q.d;
-}
-
-__device__ bool plane_eq(const Plane &p, const Plane &q)
-{
-    return p.n[0] == q.n[0] && p.n[1] == q.n[1] && p.n[2] == q.n[2] && p.d == q.d;
-}
-
-/* Heap sort: coplanar triangles give equal planes, kept once (the counts do not depend on it). */
-__device__ void sift(Plane *a, long long i, long long n)
-{
-    for (;;) {
-        long long c = 2 * i + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && plane_less(a[c], a[c + 1]))
-            c++;
-        if (!plane_less(a[i], a[c]))
-            return;
-        Plane t = a[i];
-        a[i] = a[c];
-        a[c] = t;
-        i = c;
-    }
-}
-
-__device__ long long hull_planes(const H3 &H, Plane *P)
-{
-    long long n = 0;
-    for (int i = 0; i < H.nf; i++) {
-        const Face &f = H.F[i];
-        if (!f.alive)
-            continue;
-        long long g = gcd64(gcd64(f.n[0], f.n[1]), f.n[2]);
-        P[n].n[0] = f.n[0] / g;
-        P[n].n[1] = f.n[1] / g;
-        P[n].n[2] = f.n[2] / g;
-        P[n].d = f.d / g;
-        n++;
-    }
-    for (long long i = n / 2 - 1; i >= 0; i--)
-        sift(P, i, n);
-    for (long long e = n - 1; e > 0; e--) {
-        Plane t = P[0];
-        P[0] = P[e];
-        P[e] = t;
-        sift(P, 0, e);
-    }
-    long long k = 0;
-    for (long long i = 0; i < n; i++)
-        if (k == 0 || !plane_eq(P[i], P[k - 1]))
-            P[k++] = P[i];
-    return k;
 }
 
 } // namespace
