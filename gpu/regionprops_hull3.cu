@@ -9,12 +9,14 @@
  *    group's own 2D hull. Each (group, row) keeps its extremes (atomic min/max into a grid), then each group
  *    keeps the two monotone chains of those extremes: a superset of the 3D hull's vertices, usually a few
  *    per cent of the candidates.
- *  - hull: one thread builds the exact quickhull of the survivors (regionprops_hull3_qh.cuh) and its planes.
+ *  - hull: one warp builds the exact quickhull of the survivors (regionprops_hull3_qh.cuh: a serial algorithm
+ *    whose scans are split over the lanes); the planes come from its faces in parallel.
  *  - count: every (z, y) line of the box is clipped by the planes in parallel; per-line counts are summed
  *    with integer atomics (exact, order-free).
- *  - feret: the midpoints around the convex image go through the same filter, one thread builds their hull,
+ *  - feret: the midpoints around the convex image go through the same filter, one warp builds their hull,
  *    and the farthest pair of its vertices is searched in parallel (squared distances fit int64: max atomics).
- * A region runs on one block, regions in batches whose scratch stays under a limit; a region whose box has
+ * A region runs on one block for the filter and the count and on one warp for the hull (k_filter, k_prep,
+ * k_qh, k_work), regions in batches whose scratch stays under a limit; a region whose box has
  * more than TWINPIX_HULL3_GIANT_LINES (z, y) lines (default 16384) runs on the whole device, one kernel per
  * step. More than TWINPIX_HULL3_REDUCE_MIN survivors (default 4096) are first reduced chunk by chunk: the
  * hulls of chunks of consecutive groups in parallel, only their vertices kept, chunks doubling per level. Scratch is sized from the box for the filter and from the surviving points for the hull; a hull
@@ -921,6 +923,11 @@ tp_status rp_cuda_hull3(rp_call &C)
         giant_lines = atoll(e);
     if (const char *e = getenv("TWINPIX_HULL3_REDUCE_MIN"))
         reduce_min = atoll(e);
+    int lane_faces = 32;
+    if (const char *e = getenv("TWINPIX_HULL3_LANE_FACES"))
+        lane_faces = atoi(e) < 0 ? 0 : atoi(e) > 32 ? 32 : atoi(e);
+    TP_CUDA_CHECK(C.ctx, cudaMemcpyToSymbolAsync(d_lane_faces, &lane_faces, sizeof lane_faces, 0,
+                                                 cudaMemcpyHostToDevice, C.s));
     Hull3 h{C, (C.needs & RP_NEED_FERET) != 0, reduce_min, nullptr, {}};
     long long *dbytes;
     tp_status st;

@@ -91,6 +91,10 @@ __device__ void add_outside(H3 &H, int fi, int q, long long dist)
 
 __device__ __forceinline__ int lane_id() { return (int)(threadIdx.x & 31); }
 
+/* The most new faces whose planes the lanes keep in registers while points are handed to them (32; tests
+ * lower it through TWINPIX_HULL3_LANE_FACES to run the other path, assign_point). */
+__device__ int d_lane_faces = 32;
+
 /* Up to 32 faces' planes, lane k holding faces[k]'s, for testing many points against the same faces. */
 struct LanePlane {
     long long n0, n1, n2, d;
@@ -360,14 +364,15 @@ __device__ int add_point(H3 &H, int fi, int *nstack)
         return QH_INTERNAL;
     __syncwarp();
     /* the seen faces' points to the new faces: with at most 32 of them, their planes stay in registers */
-    const LanePlane L = lane_plane(H, H.hor, nhor <= 32 ? nhor : 0);
+    const bool lanes = nhor <= d_lane_faces;
+    const LanePlane L = lane_plane(H, H.hor, lanes ? nhor : 0);
     for (int k = 0; k < nvis; k++) {
         Face *g = &H.F[H.vis[k]];
         g->alive = false;
         for (int q = g->outside, nq; q >= 0; q = nq) {
             nq = H.next[q];
             if (q != p) {
-                if (nhor <= 32)
+                if (lanes)
                     assign_lanes(H, L, q);
                 else
                     assign_point(H, H.hor, nhor, q);

@@ -796,19 +796,24 @@ static int test_props_3d_paths(void)
     const int64_t n = tp_test_small() ? 40 : 96;
     tp_image lab = new_image(TP_INT32, 3, n, n + 8, n + 4);
     draw_3d_large(&lab, 77);
-    /* default; every region giant; none; and each with every hull above 16 points reduced chunk by chunk */
+    /* default; every region giant; none; and each with every hull above 16 points reduced chunk by chunk;
+     * the last two with the new faces' planes never kept in the lanes (TWINPIX_HULL3_LANE_FACES=0: every
+     * point handed over by assign_point, 32 faces at a time) */
     static const char *routes[] = {NULL, "0", "1000000000"};
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 8; k++) {
         if (routes[k % 3])
             setenv("TWINPIX_HULL3_GIANT_LINES", routes[k % 3], 1);
-        if (k >= 3)
+        if (k >= 3 && k < 6)
             setenv("TWINPIX_HULL3_REDUCE_MIN", "16", 1);
+        if (k >= 6)
+            setenv("TWINPIX_HULL3_LANE_FACES", "0", 1);
         char what[96];
         snprintf(what, sizeof what, "3D large regions, giant lines %s%s", routes[k % 3] ? routes[k % 3] : "default",
-                 k >= 3 ? ", reduced" : "");
+                 k >= 6 ? ", planes not in lanes" : k >= 3 ? ", reduced" : "");
         CHECK(props_both(what, &lab, NULL, PROPS_3D ",feret_diameter_max") == 8);
         unsetenv("TWINPIX_HULL3_GIANT_LINES");
         unsetenv("TWINPIX_HULL3_REDUCE_MIN");
+        unsetenv("TWINPIX_HULL3_LANE_FACES");
     }
     tp_image_free(&lab);
 
