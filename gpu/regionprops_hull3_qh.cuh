@@ -128,6 +128,29 @@ __device__ bool assign_lanes(H3 &H, const LanePlane &L, int q)
     return true;
 }
 
+/* For a point (x, y, z) of each active lane: the first of the n <= 32 lanes' planes it is above (hit, -1 for
+ * none) and its distance. Every lane runs the loop (the planes come by shuffles). */
+__device__ __forceinline__ void first_above(const LanePlane &L, int n, bool act, long long x, long long y, long long z,
+                                            int &hit, long long &hd)
+{
+    hit = -1;
+    hd = 0;
+    for (int j = 0; j < n; j++) {
+        const long long n0 = __shfl_sync(0xffffffffu, L.n0, j), n1 = __shfl_sync(0xffffffffu, L.n1, j),
+                        n2 = __shfl_sync(0xffffffffu, L.n2, j), d = __shfl_sync(0xffffffffu, L.d, j);
+        if (act && hit < 0) {
+            const long long v = n0 * x + n1 * y + n2 * z - d;
+            if (v > 0) {
+                hit = j;
+                hd = v;
+            }
+        }
+    }
+}
+
+/* q onto face f's outside list, lanes pushing onto one face at once; the caller keeps the farthest. */
+__device__ __forceinline__ void push_outside(H3 &H, int f, int q) { H.next[q] = atomicExch(&H.F[f].outside, q); }
+
 /* The same for any number of faces, 32 at a time. */
 __device__ bool assign_point(H3 &H, const int *faces, int n, int q)
 {
@@ -363,22 +386,67 @@ __device__ int add_point(H3 &H, int fi, int *nstack)
     if (__any_sync(0xffffffffu, bad))
         return QH_INTERNAL;
     __syncwarp();
-    /* the seen faces' points to the new faces: with at most 32 of them, their planes stay in registers */
-    const bool lanes = nhor <= d_lane_faces;
-    const LanePlane L = lane_plane(H, H.hor, lanes ? nhor : 0);
-    for (int k = 0; k < nvis; k++) {
-        Face *g = &H.F[H.vis[k]];
-        g->alive = false;
-        for (int q = g->outside, nq; q >= 0; q = nq) {
-            nq = H.next[q];
-            if (q != p) {
-                if (lanes)
-                    assign_lanes(H, L, q);
-                else
-                    assign_point(H, H.hor, nhor, q);
+    /* the seen faces' points to the new faces. With at most 32 new faces their planes stay in registers and
+     * each lane walks one seen face's list, pushing its points concurrently; else one list after another */
+    if (nhor <= d_lane_faces) {
+        /* lane j holds new face hor[j]: its plane, its list's head and its farthest point (ties: the lowest
+         * index, so the order in which lists are walked changes nothing) */
+        const LanePlane L = lane_plane(H, H.hor, nhor);
+        int head = -1, far = -1;
+        long long fard = 0;
+        for (int kb = 0; kb < nvis; kb += 32) {
+            const int k = kb + lane;
+            int q = k < nvis ? H.F[H.vis[k]].outside : -1;
+            while (__any_sync(0xffffffffu, q >= 0)) { /* a point of each lane's list a round */
+                const bool act = q >= 0 && q != p;
+                const int nq = q >= 0 ? H.next[q] : -1;
+                long long x = 0, y = 0, z = 0;
+                if (act) {
+                    x = H.p[q][0];
+                    y = H.p[q][1];
+                    z = H.p[q][2];
+                }
+                __syncwarp(); /* next[] is read before any lane rewrites it below */
+                for (unsigned m = __ballot_sync(0xffffffffu, act); m; m &= m - 1) {
+                    const int src = __ffs(m) - 1, qq = __shfl_sync(0xffffffffu, q, src);
+                    const long long px = __shfl_sync(0xffffffffu, x, src), py = __shfl_sync(0xffffffffu, y, src),
+                                    pz = __shfl_sync(0xffffffffu, z, src);
+                    const long long d = L.face >= 0 ? L.n0 * px + L.n1 * py + L.n2 * pz - L.d : 0;
+                    const unsigned above = __ballot_sync(0xffffffffu, d > 0);
+                    if (above && lane == __ffs(above) - 1) {
+                        H.next[qq] = head;
+                        head = qq;
+                        if (far < 0 || d > fard || (d == fard && qq < far)) {
+                            far = qq;
+                            fard = d;
+                        }
+                    }
+                }
+                q = nq;
             }
         }
-        g->outside = -1;
+        if (L.face >= 0) {
+            Face *f = H.F + L.face;
+            f->outside = head;
+            f->far = far;
+            f->fardist = fard;
+        }
+        for (int k = lane; k < nvis; k += 32) {
+            Face *g = &H.F[H.vis[k]];
+            g->alive = false;
+            g->outside = -1;
+        }
+    } else {
+        for (int k = 0; k < nvis; k++) {
+            Face *g = &H.F[H.vis[k]];
+            g->alive = false;
+            for (int q = g->outside, nq; q >= 0; q = nq) {
+                nq = H.next[q];
+                if (q != p)
+                    assign_point(H, H.hor, nhor, q);
+            }
+            g->outside = -1;
+        }
     }
     __syncwarp();
     for (int base = 0; base < nhor; base += 32) { /* new faces with points, in horizon order */
@@ -419,10 +487,43 @@ __device__ int quickhull(H3 &H)
             if (s[k] != F->v[0] && s[k] != F->v[1] && s[k] != F->v[2] && dist3(F, H.p[s[k]]) >= 0)
                 return QH_INTERNAL;
     }
+    /* every other point to the first of the four faces it is above, the lanes taking points; each lane keeps
+     * its farthest point of each face (the lowest index of ties: its points come in increasing order) */
     const LanePlane L = lane_plane(H, f, 4);
-    for (int q = 0; q < H.np; q++)
-        if (q != s[0] && q != s[1] && q != s[2] && q != s[3])
-            assign_lanes(H, L, q);
+    long long bd[4] = {0, 0, 0, 0};
+    int bq[4] = {-1, -1, -1, -1};
+    for (int qb = 0; qb < H.np; qb += 32) {
+        const int q = qb + lane_id();
+        const bool act = q < H.np && q != s[0] && q != s[1] && q != s[2] && q != s[3];
+        long long x = 0, y = 0, z = 0;
+        if (act) {
+            x = H.p[q][0];
+            y = H.p[q][1];
+            z = H.p[q][2];
+        }
+        int hit;
+        long long hd;
+        first_above(L, 4, act, x, y, z, hit, hd);
+        const int hf = __shfl_sync(0xffffffffu, L.face, hit < 0 ? 0 : hit);
+        if (hit >= 0)
+            push_outside(H, hf, q);
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            if (hit == j && (bq[j] < 0 || hd > bd[j])) {
+                bq[j] = q;
+                bd[j] = hd;
+            }
+    }
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        long long k3[3] = {bd[j], 0, 0};
+        const int w = warp_best(k3, bq[j], [](const long long *a, const long long *b) {
+            return a[0] > b[0] ? 1 : a[0] < b[0] ? -1 : 0;
+        });
+        H.F[f[j]].far = w;
+        H.F[f[j]].fardist = w >= 0 ? k3[0] : 0;
+    }
+    __syncwarp();
     int nstack = 0;
     for (int i = 0; i < 4; i++)
         if (H.F[f[i]].outside >= 0 && !push(H.stack, H.cap_list, &nstack, f[i]))
