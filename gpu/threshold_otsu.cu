@@ -249,13 +249,27 @@ template <typename T> struct bin_offset { /* integers: value - base */
     int64_t base;
     __device__ __forceinline__ int64_t operator()(T v) const { return (int64_t)v - base; }
 };
+/* tp_otsu_bin_f32, in 32-bit integers up to 2^24 bins: every sample lies in [first, last], so the guess
+ * is at most nbins and truncates to int as to int64, and every index fits int (the 64-bit conversion,
+ * compares and index arithmetic were many of the float histogram's instructions). */
 struct bin_f32 {
     float first, span;
     const float *edges;
     int64_t nbins;
     __device__ __forceinline__ int64_t operator()(float v) const
     {
-        return tp_otsu_bin_f32(v, first, span, edges, nbins);
+        if (nbins > (1 << 24))
+            return tp_otsu_bin_f32(v, first, span, edges, nbins);
+        const int n = (int)nbins;
+        const float d = v - first, q = d / span;
+        int i = (int)(q * (float)n);
+        if (i == n)
+            i--;
+        if (v < edges[i])
+            i--;
+        if (v >= edges[i + 1] && i != n - 1)
+            i++;
+        return i;
     }
 };
 struct bin_f64 {
