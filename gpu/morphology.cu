@@ -252,6 +252,7 @@ constexpr int kFusedRows = 32, kFusedRy = 8, kFusedRz = 4, kFusedWords = 34; /* 
 constexpr int kFusedMaxPlanes = 8;
 constexpr size_t kFusedShared = 48 * 1024; /* no opt-in: several blocks an SM */
 
+template <bool VOL> /* more than one plane in the tile (a volume's); the plane's kernel keeps 40 registers */
 __global__ void __launch_bounds__(kWarps * 32)
     morph_fused(const uint8_t *__restrict__ in, geom g, const __grid_constant__ inline_runs ir, int ry, int rz, int tz,
                 bool is_or, uint32_t border, uint8_t *__restrict__ out)
@@ -267,7 +268,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     constexpr int kBatch = 4;
     const int64_t inside = g.words - chunk * 32;
     const int row_halves = 2 * ((inside < 32 ? (int)inside : 32) + 2), tile_rows = nplanes * nrows;
-    if (nplanes == 1) { /* one plane (2D): many small blocks an SM hide the latency; a load a thread a round */
+    if constexpr (!VOL) { /* one plane (2D): many small blocks an SM hide the latency; a load a thread a round */
         const uint8_t *plane = in + z0 * g.height * g.width; /* z0 < depth: the block exists */
         for (int i = threadIdx.x; i < nrows * row_halves; i += blockDim.x) {
             const int rr = i / row_halves, hw = i - rr * row_halves;
@@ -281,35 +282,43 @@ __global__ void __launch_bounds__(kWarps * 32)
             s_half[rr * 2 * kFusedWords + hw] = (uint16_t)bits;
         }
     }
-    for (int hw = (int)lane_id(); nplanes > 1 && hw < row_halves; hw += 32) {
-        const int64_t gw = chunk * 32 - 1 + hw / 2, x = gw * 32 + (hw & 1) * 16;
-        const bool col_in = gw >= 0 && gw < g.words && x < g.width;
-        const uint32_t fill = border >> ((hw & 1) * 16) & 0xffffu;
-        for (int pr0 = threadIdx.x / 32; pr0 < tile_rows; pr0 += kWarps * kBatch) { /* plane-major tile rows */
+    if constexpr (VOL) { /* a warp packs tile rows warp, warp + kWarps, ...: (row, half) pairs over its lanes */
+        const int warp = (int)(threadIdx.x / 32), my_rows = (tile_rows - warp + kWarps - 1) / kWarps;
+        const int items = my_rows * row_halves;
+        for (int i0 = (int)lane_id(); i0 < items; i0 += 32 * kBatch) {
             uint4 v[kBatch];
             bool ok[kBatch];
+            int at[kBatch], hw[kBatch];
 #pragma unroll
             for (int j = 0; j < kBatch; j++) {
-                const int pr = pr0 + j * kWarps, pp = pr / nrows, rr = pr - pp * nrows;
-                const int64_t z = z0 - rz + pp, y = y0 - ry + rr;
-                ok[j] = pr < tile_rows && col_in && z >= 0 && z < g.depth && y >= 0 && y < g.height;
+                const int i = i0 + 32 * j, m = i / row_halves, pr = warp + kWarps * m, pp = pr / nrows,
+                          rr = pr - pp * nrows;
+                hw[j] = i - m * row_halves;
+                at[j] = i < items ? pr * 2 * kFusedWords + hw[j] : -1;
+                const int64_t z = z0 - rz + pp, y = y0 - ry + rr, gw = chunk * 32 - 1 + hw[j] / 2,
+                              x = gw * 32 + (hw[j] & 1) * 16;
+                ok[j] = i < items && gw >= 0 && gw < g.words && x < g.width && z >= 0 && z < g.depth && y >= 0 &&
+                        y < g.height;
                 v[j] = ok[j] ? __ldg((const uint4 *)(in + (z * g.height + y) * g.width + x)) : make_uint4(0, 0, 0, 0);
             }
 #pragma unroll
-            for (int j = 0; j < kBatch; j++) {
-                const int pr = pr0 + j * kWarps;
-                if (pr < tile_rows)
-                    s_half[pr * 2 * kFusedWords + hw] =
-                        (uint16_t)(ok[j] ? nonzero_nibble(v[j].x) | nonzero_nibble(v[j].y) << 4 |
-                                               nonzero_nibble(v[j].z) << 8 | nonzero_nibble(v[j].w) << 12
-                                         : fill);
-            }
+            for (int j = 0; j < kBatch; j++)
+                if (at[j] >= 0)
+                    s_half[at[j]] = (uint16_t)(ok[j] ? nonzero_nibble(v[j].x) | nonzero_nibble(v[j].y) << 4 |
+                                                           nonzero_nibble(v[j].z) << 8 | nonzero_nibble(v[j].w) << 12
+                                                     : border >> ((hw[j] & 1) * 16) & 0xffffu);
         }
     }
     __syncthreads();
     const unsigned lane = lane_id();
     const uint32_t absorbing = is_or ? 0xffffffffu : 0u;
-    for (int r = threadIdx.x / 32; r < tz * kFusedRows; r += kWarps) {
+    /* rows of 1, 2, 4, 8 or 16 whole words (widths 32 .. 512): a warp makes 32 / words rows at once, lane l
+     * word l % words of row l / words, so no lane idles; the rows are consecutive in memory and in the tile
+     * (the count divides its 32 rows), so their bytes go out as one 1024-pixel segment */
+    const int W = (int)g.words;
+    const int per = VOL && g.width % 32 == 0 && W <= 16 && (W & (W - 1)) == 0 ? 32 / W : 1;
+    const int sub = per > 1 ? (int)lane / W : 0, wl = per > 1 ? (int)lane % W : (int)lane;
+    for (int r = (int)(threadIdx.x / 32) * per; r < tz * kFusedRows; r += kWarps * per) {
         const int pz = r / kFusedRows, yr = r - pz * kFusedRows; /* uniform across the warp */
         const int64_t z = z0 + pz, y = y0 + yr;
         if (z >= g.depth || y >= g.height)
@@ -317,15 +326,20 @@ __global__ void __launch_bounds__(kWarps * 32)
         uint32_t acc = is_or ? 0u : 0xffffffffu;
         for (int i = 0; i < ir.n && acc != absorbing; i++) {
             const run ru = ir.r[i];
-            const uint32_t *row = s_words + ((pz + rz + ru.dz) * nrows + yr + ry + ru.dy) * kFusedWords + 1 + (int)lane;
+            const uint32_t *row = s_words + ((pz + rz + ru.dz) * nrows + yr + sub + ry + ru.dy) * kFusedWords + 1 + wl;
             for (int dx = ru.dx0; dx <= ru.dx1; dx++) {
                 const int q = dx >> 5; /* -1 or 0 */
                 const uint32_t v = __funnelshift_r(row[q], row[q + 1], (unsigned)(dx & 31));
                 acc = is_or ? (acc | v) : (acc & v);
             }
         }
-        store_bytes(chunk * 32 + lane < g.words ? acc : 0u, out + (z * g.height + y) * g.width, chunk, g.width, lane,
-                    true);
+        if (per > 1) {
+            const int64_t rows = g.height - y < per ? g.height - y : per;
+            store_bytes(acc, out + (z * g.height + y) * g.width, 0, rows * g.width, lane, true);
+        } else {
+            store_bytes(chunk * 32 + lane < g.words ? acc : 0u, out + (z * g.height + y) * g.width, chunk, g.width,
+                        lane, true);
+        }
     }
 }
 
@@ -496,8 +510,12 @@ tp_status tp_cuda_morph(tp_context *ctx, const tp_call *c, tpc_morph_op op)
         const dim3 grid((unsigned)g.chunks, (unsigned)((g.height + kFusedRows - 1) / kFusedRows),
                         (unsigned)((g.depth + tz - 1) / tz));
         const size_t shmem = sizeof(uint32_t) * kFusedWords * (size_t)((kFusedRows + 2 * ry) * (tz + 2 * rz));
-        morph_fused<<<grid, kWarps * 32, shmem, s>>>((const uint8_t *)in->data, g, ir, ry, rz, tz, first->is_or,
-                                                     first->border, out);
+        if (tz + 2 * rz > 1)
+            morph_fused<true><<<grid, kWarps * 32, shmem, s>>>((const uint8_t *)in->data, g, ir, ry, rz, tz,
+                                                               first->is_or, first->border, out);
+        else
+            morph_fused<false><<<grid, kWarps * 32, shmem, s>>>((const uint8_t *)in->data, g, ir, ry, rz, tz,
+                                                                first->is_or, first->border, out);
         TP_CUDA_LAUNCHED(ctx);
         return TP_OK;
     }

@@ -728,11 +728,12 @@ static int test_morphology_edges(void)
     }
     /* the fused 2D pass (one-byte pixels, rows of a multiple of 16 bytes, up to 8 rows and 31 columns from the
      * centre): a last word half inside the image (48, 1040), several row blocks of 32 (70 rows), the largest
-     * footprints it takes (disk:8, 1x63), one just past it (disk:9: the packed path), both dtypes */
-    static const int64_t fused_w[] = {16, 48, 1040};
+     * footprints it takes (disk:8, 1x63), one just past it (disk:9: the packed path), both dtypes; 512 and 128
+     * wide: rows of whole words, several a warp */
+    static const int64_t fused_w[] = {16, 48, 1040, 512, 128};
     static const char *fused_specs[] = {"footprint=disk:8", "footprint=rectangle:1x63;mode=min",
                                         "footprint=disk:9", "footprint=rectangle:17x3;mode=max", ""};
-    for (int wi = 0; wi < 3; wi++)
+    for (int wi = 0; wi < (int)(sizeof fused_w / sizeof fused_w[0]); wi++)
         for (int t = 0; t < 2; t++) {
             int64_t s[2] = {70, fused_w[wi]};
             tp_image im = new_image(t ? TP_UINT8 : TP_BOOL, 2, s, -1);
@@ -749,11 +750,14 @@ static int test_morphology_edges(void)
     /* the fused pass in 3D: planes per block from the footprint's reach (ball:2: 6 planes, so 11 planes end
      * in a partial block; ball:4 and the 9-plane cuboid: 1), rows over several 32-row blocks, a last word
      * half inside (48, 1040), reach 4 in z (the most it takes) and 5 (ball:5: the packed path) */
-    static const int64_t vol_shapes[][3] = {{11, 37, 48}, {9, 20, 1040}, {13, 70, 16}};
+    /* and rows of 1 to 16 whole words (32 .. 512 wide), made 32 / words rows a warp: 37 and 45 rows end
+     * inside a group of rows, 70 past a block of 32 */
+    static const int64_t vol_shapes[][3] = {{11, 37, 48}, {9, 20, 1040}, {13, 70, 16}, {5, 37, 512},
+                                            {6, 45, 256},  {4, 70, 64},   {3, 37, 32}};
     static const char *vol_specs[] = {"footprint=ball:1",      "footprint=ball:2;mode=min", "footprint=ball:4",
                                       "footprint=cube:3;mode=max", "footprint=cuboid:9x3x5", "footprint=ball:5",
                                       "footprint=octahedron:2",  "footprint=cuboid:1x3x5", ""};
-    for (int vi = 0; vi < 3; vi++)
+    for (int vi = 0; vi < (int)(sizeof vol_shapes / sizeof vol_shapes[0]); vi++)
         for (int t = 0; t < 2; t++) {
             tp_image im = new_image(t ? TP_UINT8 : TP_BOOL, 3, vol_shapes[vi], -1);
             fill_mask(&im, 0.8, 211 + (uint64_t)(vi * 2 + t));
