@@ -87,7 +87,7 @@ static const tp_bench_target g_targets[] = {
                                            "choice; at 256^3 (17 MB, 6 us of bytes) two launches and the call dominate"),
     FLOOR3("threshold_otsu", "uint8", 512, "as at 256^3"),
     FLOOR3("binary_erosion", "bool", 256, "bool in, bool out; one fused pass (shared-memory tiles of packed rows and planes)"),
-    FLOOR3("binary_erosion", "bool", 512, "as at 256^3"),
+    FLOOR3("binary_erosion", "bool", 512, "as at 256^3; rows of up to 16 words: several rows a warp"),
     FLOOR3("label", "bool", 256, "bool in, int32 out; the tile union-find is latency-bound (dependent atomics)"),
     FLOOR3("label", "bool", 512, "as at 256^3"),
     FLOOR3("label2rgb", "int32", 256, "int32 in, 24 bytes a voxel out"),
