@@ -285,7 +285,8 @@ __device__ void s_rowchain(const Reg &g, long long t, long long nt)
 }
 
 /* Per group, rows in order: the left extremes' lower chain and the right extremes' upper chain in
- * (row, x). Every vertex of the group's 2D hull is on one of them; those s_rowchain did not mark go. */
+ * (row, x). Every vertex of the group's 2D hull is on one of them. Independent of s_rowchain (they run side
+ * by side); s_keep then drops the vertices s_rowchain did not mark. */
 __device__ void s_chain(const Reg &g, long long t, long long nt)
 {
     for (long long c = t; c < g.ng; c += nt) {
@@ -304,11 +305,22 @@ __device__ void s_chain(const Reg &g, long long t, long long nt)
                 nr--;
             Rt[nr++ * s] = pr;
         }
+        g.nchain[c] = make_int2(nl, nr);
+    }
+}
+
+/* Per group: its chains' vertices that are also vertices of their row's hull (after s_chain and s_rowchain). */
+__device__ void s_keep(const Reg &g, long long t, long long nt)
+{
+    for (long long c = t; c < g.ng; c += nt) {
+        int2 *L = g.chain + c, *Rt = g.chain + g.nrow * g.ng + c;
+        const long long s = g.ng;
+        const int2 n = g.nchain[c];
         int kl = 0, kr = 0;
-        for (int k = 0; k < nl; k++)
+        for (int k = 0; k < n.x; k++)
             if (g.marks[(L[k * s].x + 1) * s + c] & 1)
                 L[kl++ * s] = L[k * s];
-        for (int k = 0; k < nr; k++)
+        for (int k = 0; k < n.y; k++)
             if (g.marks[(Rt[k * s].x + 1) * s + c] & 2)
                 Rt[kr++ * s] = Rt[k * s];
         g.nchain[c] = make_int2(kl, kr);
@@ -655,9 +667,12 @@ __global__ void __launch_bounds__(kBlock) k_filter(rp_dev R, Batch B, const unsi
     __syncthreads();
     s_fill(R, g, mode, threadIdx.x, blockDim.x);
     __syncthreads();
-    s_rowchain(g, threadIdx.x, blockDim.x);
+    if (threadIdx.x < kBlock / 2) /* both walks are serial per line: half the block each, side by side */
+        s_chain(g, threadIdx.x, kBlock / 2);
+    else
+        s_rowchain(g, threadIdx.x - kBlock / 2, kBlock / 2);
     __syncthreads();
-    s_chain(g, threadIdx.x, blockDim.x);
+    s_keep(g, threadIdx.x, blockDim.x);
     __syncthreads();
     if (threadIdx.x == 0) {
         B.npts[2 * blockIdx.x] = s_offsets(g);
@@ -740,7 +755,7 @@ __global__ void __launch_bounds__(kBlock) k_work(rp_dev R, Batch B, unsigned cha
 
 /* ---- giant regions: the same steps, each over the whole grid ---- */
 
-enum Step { G_INIT, G_FILL, G_ROWCHAIN, G_CHAIN, G_OFFSETS, G_POINTS, G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE, G_HULL, G_PLANES,
+enum Step { G_INIT, G_FILL, G_ROWCHAIN, G_CHAIN, G_KEEP, G_OFFSETS, G_POINTS, G_CHUNKS, G_KEEPCOUNT, G_KEEPSUM, G_MOVE, G_HULL, G_PLANES,
             G_WORK, G_FINISH };
 
 /* np: the filter's survivors (the hull scratch's size); level: the reduction level the step works on. */
@@ -765,6 +780,9 @@ __global__ void __launch_bounds__(kBlock) k_giant(rp_dev R, int64_t r, char *bas
         break;
     case G_CHAIN:
         s_chain(g, t, nt);
+        break;
+    case G_KEEP:
+        s_keep(g, t, nt);
         break;
     case G_OFFSETS:
         if (t == 0) {
@@ -926,6 +944,7 @@ struct Hull3 {
                 (st = step(r, base1, nullptr, 0, 0, G_FILL, mode, 0, dout)) ||
                 (st = step(r, base1, nullptr, 0, 0, G_ROWCHAIN, mode, 0, dout)) ||
                 (st = step(r, base1, nullptr, 0, 0, G_CHAIN, mode, 0, dout)) ||
+                (st = step(r, base1, nullptr, 0, 0, G_KEEP, mode, 0, dout)) ||
                 (st = step(r, base1, nullptr, 0, 0, G_OFFSETS, mode, 0, dout)) || (st = rp_fetch(C, npg, dout, 2)))
                 return st;
             const long long np = npg[0];
