@@ -2,7 +2,9 @@
 # Build here and pack what the lent GPU machine needs into .carry/ (ignored by git; carried with `device`):
 # the twinpix CLI, the test binaries, and every shared library they link except glibc's own (the device
 # runs Ubuntu 24.04 with a newer glibc; Debian's libtiff/libcjson/libbenchmark are not installed there).
-# PACK=1: strip and compress into .carry/bundle.tgz (see the end).
+# PACK=1: strip and compress into .carry/bundle.tgz (see the end). GPU_TESTS="gpu_test_a gpu_test_b": pack only
+# those test binaries (the whole set is ~35 MB packed; with the tracked tree, ~30 MB of it reports, a full
+# bundle passes the 64 MiB carry limit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-device}
@@ -25,6 +27,11 @@ du -sh .carry
 # images (never committed; the device has no ../shared), and send one archive (device_run.sh unpacks it).
 if [ -n "${PACK:-}" ]; then
   rm -f .carry/tests/test_*
+  if [ -n "${GPU_TESTS:-}" ]; then
+    for t in .carry/tests/gpu_test_*; do
+      [[ " $GPU_TESTS " == *" $(basename "$t") "* ]] || rm -f "$t"
+    done
+  fi
   strip .carry/bin/* .carry/tests/* 2>/dev/null || true
   mkdir -p .carry/datasets
   cp "${TWINPIX_SHARED_DATASETS:-../shared/datasets}"/*.tif .carry/datasets/ 2>/dev/null || true
