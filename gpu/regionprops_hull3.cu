@@ -754,83 +754,33 @@ __global__ void __launch_bounds__(kBlock) k_work(rp_dev R, Batch B, unsigned cha
         s_finish(R, g, mode, feret, done);
 }
 
-/* End e (0 or 1) of run i of region r, in coordinates local to its box (lo). */
-__device__ __forceinline__ void run_end(const rp_dev &R, int64_t i, int e, const long long lo[3], long long p[3])
-{
-    const int64_t line = R.run_line[i];
-    p[0] = line / R.H - lo[0];
-    p[1] = line % R.H - lo[1];
-    p[2] = R.run_x0[i] - lo[2] + (e ? R.run_len[i] - 1 : 0);
-}
+/* End voxel j % 2 of run j / 2 of a region (first run f), in coordinates local to its box (lo). */
+struct run_ends {
+    const rp_dev *R;
+    int64_t f;
+    long long lo[3];
+    __device__ __forceinline__ void operator()(long long j, long long p[3]) const
+    {
+        const int64_t i = f + j / 2, line = R->run_line[i];
+        p[0] = line / R->H - lo[0];
+        p[1] = line % R->H - lo[1];
+        p[2] = R->run_x0[i] - lo[2] + (j & 1 ? R->run_len[i] - 1 : 0);
+    }
+};
 
 /* Whether region r's voxel centres are coplanar (scikit-image's Qhull refuses them and the convex image is
- * empty), from its runs' end voxels (the rest of a run lies between them): initial_simplex's four choices
- * (lowest and highest point, farthest from their line, farthest from that plane) over the ends, exact
- * integer arithmetic, the lanes taking ends. Replaces a block-region's pass of the whole filter and hull
- * over the centres. */
+ * empty), from its runs' end voxels (the rest of a run lies between them), by the initial simplex's choices
+ * over the ends on one warp. Replaces a block region's pass of the whole filter and hull over the centres.
+ * Indices fit int: a block region has fewer than 2^30 runs. */
 __device__ bool flat_runs(const rp_dev &R, int64_t r)
 {
-    const int lane = lane_id();
-    const int64_t f = R.reg_first[r], n = 2 * R.reg_nruns[r];
-    long long lo[3], ext[3], p[3], a[3], b[3], k[3];
-    box_of(R, r, lo, ext);
-    /* ends are indexed 2 i + e; ties go to the lower index, as the serial scans' first occurrence */
-    long long i0 = -1, i1 = -1;
-    long long bmin[3] = {0, 0, 0}, bmax[3] = {0, 0, 0};
-    for (long long j = lane; j < n; j += 32) {
-        run_end(R, f + j / 2, (int)(j & 1), lo, p);
-        if (i0 < 0 || cmp_pt3(p, bmin) < 0) {
-            i0 = j;
-            bmin[0] = p[0], bmin[1] = p[1], bmin[2] = p[2];
-        }
-        if (i1 < 0 || cmp_pt3(p, bmax) > 0) {
-            i1 = j;
-            bmax[0] = p[0], bmax[1] = p[1], bmax[2] = p[2];
-        }
-    }
-    auto lower = [](const long long *x, const long long *y) { return cmp_pt3(y, x); };
-    auto higher = [](const long long *x, const long long *y) { return cmp_pt3(x, y); };
-    /* indices fit int: a block region has fewer than 2^30 runs */
-    const int j0 = warp_best(bmin, (int)i0, lower), j1 = warp_best(bmax, (int)i1, higher);
-    if (n < 4 || j0 == j1 || cmp_pt3(bmin, bmax) == 0)
-        return true;
-    const long long u[3] = {bmax[0] - bmin[0], bmax[1] - bmin[1], bmax[2] - bmin[2]};
-    int i2 = -1;
-    i128 best = 0;
-    for (long long j = lane; j < n; j += 32) {
-        run_end(R, f + j / 2, (int)(j & 1), lo, p);
-        const long long w[3] = {p[0] - bmin[0], p[1] - bmin[1], p[2] - bmin[2]};
-        const i128 c0 = (i128)u[1] * w[2] - (i128)u[2] * w[1], c1 = (i128)u[2] * w[0] - (i128)u[0] * w[2],
-                   c2 = (i128)u[0] * w[1] - (i128)u[1] * w[0];
-        const i128 m = c0 * c0 + c1 * c1 + c2 * c2;
-        if (m > best) {
-            best = m;
-            i2 = (int)j;
-        }
-    }
-    k[0] = (long long)(best >> 64);
-    k[1] = (long long)(unsigned long long)best;
-    k[2] = 0;
-    i2 = warp_best(k, i2, [](const long long *x, const long long *y) {
-        if (x[0] != y[0])
-            return x[0] > y[0] ? 1 : -1;
-        if (x[1] != y[1])
-            return (unsigned long long)x[1] > (unsigned long long)y[1] ? 1 : -1;
-        return 0;
-    });
-    if (i2 < 0)
-        return true;
-    run_end(R, f + i2 / 2, i2 & 1, lo, a);
-    /* the plane through the lowest, highest and farthest ends: does any end leave it? */
-    const long long v[3] = {a[0] - bmin[0], a[1] - bmin[1], a[2] - bmin[2]};
-    const i128 n0 = (i128)u[1] * v[2] - (i128)u[2] * v[1], n1 = (i128)u[2] * v[0] - (i128)u[0] * v[2],
-               n2 = (i128)u[0] * v[1] - (i128)u[1] * v[0];
-    bool off = false;
-    for (long long j = lane; j < n && !off; j += 32) {
-        run_end(R, f + j / 2, (int)(j & 1), lo, b);
-        off = n0 * (b[0] - bmin[0]) + n1 * (b[1] - bmin[1]) + n2 * (b[2] - bmin[2]) != 0;
-    }
-    return !__any_sync(0xffffffffu, off);
+    run_ends at;
+    long long ext[3];
+    at.R = &R;
+    at.f = R.reg_first[r];
+    box_of(R, r, at.lo, ext);
+    int s[4];
+    return simplex_of(at, 2 * R.reg_nruns[r], s) == QH_FLAT;
 }
 
 /* The centres' flatness of each block region of the batch: a warp a region. */

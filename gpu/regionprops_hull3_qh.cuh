@@ -193,42 +193,55 @@ template <class Better> __device__ int warp_best(long long k[3], int idx, Better
     return idx;
 }
 
-/* The serial scans' choices (first lowest point, first highest, first farthest from their line, first
- * farthest from that plane), the points split over the lanes. */
-__device__ int initial_simplex(long long (*P)[3], int n, int s[4])
+/* Point i of a point array, for simplex_of. */
+struct array_points {
+    long long (*P)[3];
+    __device__ __forceinline__ void operator()(long long i, long long p[3]) const
+    {
+        p[0] = P[i][0];
+        p[1] = P[i][1];
+        p[2] = P[i][2];
+    }
+};
+
+/* The serial scans' choices over n points (first lowest point, first highest, first farthest from their
+ * line, first farthest from that plane), the points split over the lanes; at(i, p) gives point i. QH_FLAT
+ * when the points are coplanar; else s holds the four, ordered so that the fourth is below the plane of the
+ * first three (the initial simplex's orientation). Exact: coordinates below 2^20, normals below 2^41. */
+template <class At> __device__ int simplex_of(const At &at, long long n, int s[4])
 {
     if (n < 4)
         return QH_FLAT;
     const int lane = lane_id();
-    long long k[3];
-    auto lower = [](const long long *a, const long long *b) { return cmp_pt3(b, a); };
-    auto higher = [](const long long *a, const long long *b) { return cmp_pt3(a, b); };
+    long long p[3], lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0}, k[3];
     int i0 = -1, i1 = -1;
-    for (int i = lane; i < n; i += 32)
-        if (i0 < 0 || cmp_pt3(P[i], P[i0]) < 0)
-            i0 = i;
-    for (int i = lane; i < n; i += 32)
-        if (i1 < 0 || cmp_pt3(P[i], P[i1]) > 0)
-            i1 = i;
-    for (int c = 0; c < 3; c++)
-        k[c] = i0 >= 0 ? P[i0][c] : 0;
-    i0 = warp_best(k, i0, lower);
-    for (int c = 0; c < 3; c++)
-        k[c] = i1 >= 0 ? P[i1][c] : 0;
-    i1 = warp_best(k, i1, higher);
-    if (i0 == i1 || cmp_pt3(P[i0], P[i1]) == 0)
+    for (long long i = lane; i < n; i += 32) {
+        at(i, p);
+        if (i0 < 0 || cmp_pt3(p, lo) < 0) {
+            i0 = (int)i;
+            lo[0] = p[0], lo[1] = p[1], lo[2] = p[2];
+        }
+        if (i1 < 0 || cmp_pt3(p, hi) > 0) {
+            i1 = (int)i;
+            hi[0] = p[0], hi[1] = p[1], hi[2] = p[2];
+        }
+    }
+    i0 = warp_best(lo, i0, [](const long long *a, const long long *b) { return cmp_pt3(b, a); });
+    i1 = warp_best(hi, i1, [](const long long *a, const long long *b) { return cmp_pt3(a, b); });
+    if (i0 == i1 || cmp_pt3(lo, hi) == 0)
         return QH_FLAT;
-    long long u[3] = {P[i1][0] - P[i0][0], P[i1][1] - P[i0][1], P[i1][2] - P[i0][2]};
+    const long long u[3] = {hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]};
     int i2 = -1;
     i128 best = 0;
-    for (int i = lane; i < n; i += 32) {
-        long long w[3] = {P[i][0] - P[i0][0], P[i][1] - P[i0][1], P[i][2] - P[i0][2]};
-        i128 c0 = (i128)u[1] * w[2] - (i128)u[2] * w[1], c1 = (i128)u[2] * w[0] - (i128)u[0] * w[2],
-             c2 = (i128)u[0] * w[1] - (i128)u[1] * w[0];
-        i128 m = c0 * c0 + c1 * c1 + c2 * c2;
+    for (long long i = lane; i < n; i += 32) {
+        at(i, p);
+        const long long w[3] = {p[0] - lo[0], p[1] - lo[1], p[2] - lo[2]};
+        const i128 c0 = (i128)u[1] * w[2] - (i128)u[2] * w[1], c1 = (i128)u[2] * w[0] - (i128)u[0] * w[2],
+                   c2 = (i128)u[0] * w[1] - (i128)u[1] * w[0];
+        const i128 m = c0 * c0 + c1 * c1 + c2 * c2;
         if (m > best) {
             best = m;
-            i2 = i;
+            i2 = (int)i;
         }
     }
     /* best >= 0: compared as (high word, low word unsigned) */
@@ -244,28 +257,31 @@ __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
     });
     if (i2 < 0)
         return QH_FLAT;
-    Face tmp;
-    tmp.v[0] = i0;
-    tmp.v[1] = i1;
-    tmp.v[2] = i2;
-    set_plane(&tmp, P);
+    /* the plane through the three: normal u x v, distances n . (p - lo) */
+    long long c[3];
+    at(i2, c);
+    const long long v[3] = {c[0] - lo[0], c[1] - lo[1], c[2] - lo[2]};
+    const long long nn[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
     int i3 = -1;
-    long long bd = 0;
-    for (int i = lane; i < n; i += 32) {
-        long long d = dist3(&tmp, P[i]);
-        d = d < 0 ? -d : d;
-        if (d > bd) {
-            bd = d;
-            i3 = i;
+    long long bd = 0, sd = 0;
+    for (long long i = lane; i < n; i += 32) {
+        at(i, p);
+        const long long d = nn[0] * (p[0] - lo[0]) + nn[1] * (p[1] - lo[1]) + nn[2] * (p[2] - lo[2]),
+                        ad = d < 0 ? -d : d;
+        if (ad > bd) {
+            bd = ad;
+            sd = d;
+            i3 = (int)i;
         }
     }
     k[0] = bd;
-    k[1] = k[2] = 0;
+    k[1] = sd;
+    k[2] = 0;
     i3 = warp_best(k, i3, [](const long long *a, const long long *b) { return a[0] > b[0] ? 1 : a[0] < b[0] ? -1 : 0; });
     if (i3 < 0)
         return QH_FLAT;
-    if (dist3(&tmp, P[i3]) > 0) {
-        int t = i1;
+    if (k[1] > 0) { /* the fourth above: swap so that it is below */
+        const int t = i1;
         i1 = i2;
         i2 = t;
     }
@@ -275,6 +291,8 @@ __device__ int initial_simplex(long long (*P)[3], int n, int s[4])
     s[3] = i3;
     return QH_OK;
 }
+
+__device__ int initial_simplex(long long (*P)[3], int n, int s[4]) { return simplex_of(array_points{P}, n, s); }
 
 __device__ void link_pair(Face *F, int fa, int fb)
 {
